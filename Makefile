@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0
+# vhost-mq: build the module and the userspace programs, lint, test, run.
+#
+#   make            vhost_mq.ko and the userspace programs
+#   make check      install what is missing, unit tests, lint, VM selftests
+#   make run        the main job (demo VM)
+#   make lint       sparse (C=2) and checkpatch --strict on the kernel code
+#   make deps       install every Debian package the project needs
+#   make vm CMD=... run a command inside the rig VM with the module loaded
+
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+
+# The kernel the rig VM boots: the newest Debian amd64 kernel installed.
+KVER ?= $(shell ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V | tail -n 1)
+# Build against the running kernel when its build tree is there (a real
+# host), else against the headers of the kernel the VM boots.
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+		    $(if $(KVER),/usr/src/linux-headers-$(KVER)))
+
+DEB_PACKAGES := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
+	qemu-system-x86 busybox-static liburing-dev sparse iproute2 ethtool \
+	cpio kmod gcc make libc6-dev perl xz-utils gzip binutils procps
+
+KSRC_TAR := /usr/src/linux-source-6.1.tar.xz
+KSRC := $(BUILD)/ksrc
+KSRC_FILES := scripts/checkpatch.pl scripts/spelling.txt \
+	scripts/const_structs.checkpatch \
+	tools/testing/selftests/kselftest_harness.h \
+	tools/testing/selftests/kselftest.h
+
+CC ?= gcc
+USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+	-I$(TOP)/uapi -I$(TOP)/virtio -I$(TOP)/selftests \
+	-isystem $(KSRC)/tools/testing/selftests
+
+SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/*_test.c))
+UNITTESTS := $(patsubst selftests/unit/%.c,$(BUILD)/unit/%,$(wildcard selftests/unit/*_test.c))
+USER_HEADERS := $(wildcard uapi/linux/*.h virtio/*.h selftests/*.h)
+
+.PHONY: all module userspace deps ksrc lint sparse checkpatch unit \
+	selftests check run vm clean need-kdir
+
+all: module userspace
+
+need-kdir:
+	@test -n "$(KDIR)" -a -d "$(KDIR)" || { \
+		echo "No kernel build tree (KDIR='$(KDIR)'): run 'make deps'" >&2; exit 1; }
+
+module: need-kdir
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+userspace: $(SELFTESTS) $(UNITTESTS)
+
+$(BUILD)/selftests/% $(BUILD)/unit/%: $(KSRC)/.stamp $(USER_HEADERS)
+$(BUILD)/selftests/%: selftests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $< -lpthread
+$(BUILD)/unit/%: selftests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+# Files taken from Debian's kernel source at build time, never committed.
+ksrc: $(KSRC)/.stamp
+$(KSRC)/.stamp: | $(KSRC_TAR)
+	@test -r $(KSRC_TAR) || { echo "$(KSRC_TAR) missing: run 'make deps'" >&2; exit 1; }
+	@mkdir -p $(KSRC)
+	tar -xJf $(KSRC_TAR) -C $(KSRC) --strip-components=1 \
+		$(addprefix linux-source-6.1/,$(KSRC_FILES))
+	@touch $@
+$(KSRC_TAR):
+	@echo "$(KSRC_TAR) missing: run 'make deps'" >&2; exit 1
+
+# Idempotent: installs only when a package is missing.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${db:Status-Abbrev}' $$p 2>/dev/null | grep -q '^ii' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:" $$missing; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends $(DEB_PACKAGES); \
+	fi
+
+lint: sparse checkpatch
+
+KERNEL_SOURCES := $(filter-out %.mod.c,$(wildcard vhost/*.c vhost/*.h virtio/*.h uapi/linux/*.h))
+
+sparse: need-kdir
+	@mkdir -p $(BUILD)
+	$(MAKE) -C $(KDIR) M=$(TOP) C=2 modules 2>&1 | tee $(BUILD)/sparse.log
+	@! grep -E '(warning|error):' $(BUILD)/sparse.log || \
+		{ echo "sparse is not clean" >&2; exit 1; }
+
+checkpatch: $(KSRC)/.stamp
+	perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
+		--show-types -f $(KERNEL_SOURCES)
+
+unit: $(UNITTESTS)
+	@for t in $(UNITTESTS); do $$t || exit 1; done
+
+# VM selftests only (the VM must be able to load the module).
+selftests: module userspace
+	VM_JOBDIR=$(BUILD)/results/vm qemu-glue/vm-run.sh 'selftests/run-vm.sh'
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	selftests/check.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	qemu-glue/demo.sh
+
+vm: module
+	qemu-glue/vm-run.sh '$(CMD)'
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
+	rm -rf $(BUILD)

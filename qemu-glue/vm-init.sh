@@ -1,0 +1,74 @@
+#!/bin/busybox sh
+# /init of the rig's initramfs: mount the host's root (read-only 9p) and the
+# job folder (read-write 9p), load the modules the job lists, run the job
+# chrooted into the host root, save dmesg and the exit status, power off.
+# Progress lines start with "[rig]"; vm-run.sh reads them from the console.
+set -u
+PATH=/bin:/sbin
+/bin/busybox --install -s /bin
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+exec </dev/console >/dev/console 2>&1
+
+# Kernel warnings (level 4) reach the console from here on; info does not.
+echo 5 >/proc/sys/kernel/printk
+# A task stuck in D state or a CPU stuck in the kernel ends the run at once.
+echo 1 >/proc/sys/kernel/hung_task_panic
+echo 20 >/proc/sys/kernel/hung_task_timeout_secs
+echo 1 >/proc/sys/kernel/softlockup_panic
+
+die() {
+	echo "[rig] init: $*"
+	poweroff -f
+}
+
+for m in $(cat /boot-modules); do
+	insmod "/lib/modules/$m" || die "cannot load $m"
+done
+
+mkdir -p /job /root
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 job /job ||
+	die "cannot mount the job share"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro hostroot /root ||
+	die "cannot mount the host root"
+
+. /job/config
+R=/root
+mount -t proc proc $R/proc
+mount -t sysfs sys $R/sys
+mount -t devtmpfs dev $R/dev
+mkdir -p $R/dev/pts $R/dev/shm
+mount -t devpts devpts $R/dev/pts
+mount -t tmpfs tmpfs $R/dev/shm
+mount -t tmpfs tmpfs $R/tmp
+mount -t tmpfs tmpfs $R/run
+mount -t debugfs debugfs $R/sys/kernel/debug 2>/dev/null
+mount --bind /job "$R$JOBDIR"
+
+for m in $MODULES; do
+	insmod "$R$m" || die "cannot load $m"
+done
+# Our module comes last and may take parameters from the job.
+if [ -n "$OUR_MODULE" ]; then
+	# shellcheck disable=SC2086
+	insmod "$R$OUR_MODULE" $OUR_PARAMS || die "cannot load $OUR_MODULE"
+fi
+echo "[rig] modules loaded in $(cut -d' ' -f1 /proc/uptime)s of uptime"
+echo "<6>rig: job start" >/dev/kmsg
+
+chroot $R /usr/bin/env -i HOME=/root TERM=dumb \
+	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	RIG=1 JOBDIR="$JOBDIR" /bin/sh -c "cd '$CWD' && exec /bin/sh '$JOBDIR/job.sh'" \
+	</dev/null
+rc=$?
+
+echo "<6>rig: job end, status $rc" >/dev/kmsg
+dmesg >/job/dmesg.txt
+echo "$rc" >/job/rc
+sync
+umount "$R$JOBDIR"
+umount /job
+echo "[rig] job exit status $rc"
+poweroff -f

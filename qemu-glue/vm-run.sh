@@ -1,0 +1,122 @@
+#!/bin/sh
+# vm-run.sh COMMAND: run COMMAND (one shell string) inside the rig VM, in
+# the current directory of the host's root, and exit with its status.
+#
+# The VM boots Debian's own kernel under TCG, shares the host's root
+# read-only over 9p and a job folder read-write, loads tun/tap/macvtap,
+# upstream vhost_net, pktgen and our module, and runs COMMAND chrooted into
+# the host root. The run fails when the command fails, when the VM hangs
+# (timeout) or panics, and when the kernel log shows a BUG, WARNING, Oops,
+# KASAN, UBSAN, lockdep or kmemleak report; the offending lines are printed.
+#
+# Environment:
+#   KVER        kernel to boot (default: newest /boot/vmlinuz-*-amd64)
+#   VM_TIMEOUT  seconds before the run counts as hung (default 600)
+#   VM_MODULE   our module (default: vhost/vhost_mq.ko beside this folder;
+#               empty: none)
+#   VM_PARAMS   parameters for our module
+#   VM_JOBDIR   job folder to use and keep (console.log, dmesg.txt, rc,
+#               and whatever the command writes to $JOBDIR)
+#   VM_SMP, VM_MEM  vCPUs (2) and memory (4096M)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+[ $# -eq 1 ] || { echo "usage: $0 'COMMAND'" >&2; exit 2; }
+
+. "$here/kver.sh"
+timeout_s=${VM_TIMEOUT:-600}
+module=${VM_MODULE-$top/vhost/vhost_mq.ko}
+initrd=$top/build/vm/initramfs-$KVER.cpio.gz
+
+say() { echo "[rig] $*"; }
+fail() { say "FAIL: $*"; }
+
+[ -r "/boot/vmlinuz-$KVER" ] || {
+	echo "vm-run: /boot/vmlinuz-$KVER missing: run 'make deps'" >&2
+	exit 1
+}
+if [ -n "$module" ] && [ ! -r "$module" ]; then
+	echo "vm-run: $module missing: run 'make'" >&2
+	exit 1
+fi
+mkdir -p "$top/build/vm"
+if [ ! -s "$initrd" ] || [ "$here/vm-init.sh" -nt "$initrd" ] ||
+	[ "$here/mkinitramfs.sh" -nt "$initrd" ]; then
+	"$here/mkinitramfs.sh" "$KVER" "$initrd"
+fi
+
+jobdir=${VM_JOBDIR:-$top/build/vm/job.$$}
+rm -rf "$jobdir"
+mkdir -p "$jobdir"
+jobdir=$(cd "$jobdir" && pwd)
+# shellcheck disable=SC2046
+modules=$("$here/moddeps.sh" "$KVER" tun tap macvtap vhost_net pktgen | tr '\n' ' ')
+cat >"$jobdir/config" <<EOF
+JOBDIR='$jobdir'
+CWD='$(pwd)'
+MODULES='$modules'
+OUR_MODULE='$module'
+OUR_PARAMS='${VM_PARAMS:-}'
+EOF
+printf '%s\n' "$1" >"$jobdir/job.sh"
+
+say "booting $KVER (TCG, ${VM_SMP:-2} vCPUs, timeout ${timeout_s}s)"
+start=$(date +%s)
+{
+	set +e
+	timeout -k 5 "$timeout_s" qemu-system-x86_64 \
+		-accel tcg,thread=multi -cpu max -smp "${VM_SMP:-2}" \
+		-m "${VM_MEM:-4096}" -nodefaults -display none -no-reboot \
+		-nic none -serial stdio -monitor none \
+		-kernel "/boot/vmlinuz-$KVER" -initrd "$initrd" \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic" \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$jobdir,mount_tag=job,security_model=none,multidevs=remap" \
+		</dev/null 2>&1
+	echo $? >"$jobdir/qemu.rc"
+} | tr -d '\r' | tee "$jobdir/console.log"
+say "VM finished after $(($(date +%s) - start))s"
+
+status=0
+qemu_rc=$(cat "$jobdir/qemu.rc")
+if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+	fail "hang: the VM did not finish within ${timeout_s}s"
+	status=1
+elif grep -q 'Kernel panic' "$jobdir/console.log"; then
+	fail "kernel panic:"
+	grep -B2 -A30 'Kernel panic' "$jobdir/console.log" | head -60
+	status=1
+elif [ "$qemu_rc" != 0 ]; then
+	fail "qemu exited with status $qemu_rc"
+	status=1
+fi
+
+# Kernel reports: scan the whole log (dmesg when the job finished, else
+# what reached the console) and name the test that was running.
+log=$jobdir/dmesg.txt
+[ -s "$log" ] || log=$jobdir/console.log
+pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|kernel BUG|lockdep|possible (recursive|circular) locking|INFO: task .* blocked|unreferenced object|soft lockup|hard LOCKUP|RCU stall|rcu_sched self-detected|refcount_t:|list_(add|del) corruption'
+if grep -Eq "$pattern" "$log"; then
+	fail "the kernel reported a problem:"
+	awk -v pat="$pattern" '
+		/rig: / { marker = $0 }
+		$0 ~ pat && shown < 5 {
+			print "  during: " (marker == "" ? "boot" : marker)
+			ctx = 25; shown++
+		}
+		ctx > 0 { print "  " $0; ctx-- }' "$log"
+	status=1
+fi
+
+if [ -r "$jobdir/rc" ]; then
+	rc=$(cat "$jobdir/rc")
+	say "command exit status $rc"
+	[ "$rc" = 0 ] || status=$rc
+else
+	fail "the command did not finish"
+	[ "$status" != 0 ] || status=1
+fi
+echo "$status" >"$jobdir/verdict"
+[ -n "${VM_JOBDIR:-}" ] || rm -rf "$jobdir"
+exit "$status"

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmq_test.h - helpers shared by the selftests that run in the rig VM.
+ */
+#ifndef VMQ_TEST_H
+#define VMQ_TEST_H
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define VHOST_NET_PATH	"/dev/vhost-net"
+#define VHOST_MQ_PATH	"/dev/vhost-mq"
+
+/*
+ * Leave a marker in the kernel log, so that a kernel report the rig finds
+ * names the test that was running.
+ */
+static inline void vmq_kmsg_mark(const char *what, const char *name)
+{
+	char line[256];
+	int fd, len;
+
+	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	len = snprintf(line, sizeof(line), "<6>rig: %s %s\n", what, name);
+	if (write(fd, line, len) != len)
+		perror("rig marker in /dev/kmsg");
+	close(fd);
+}
+
+/* How many tasks have the command name @comm (at most 15 characters). */
+static inline int vmq_count_tasks_named(const char *comm)
+{
+	char path[300], buf[64];
+	struct dirent *de;
+	int count = 0;
+	DIR *proc;
+	FILE *f;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return -1;
+	while ((de = readdir(proc))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f)) {
+			buf[strcspn(buf, "\n")] = '\0';
+			if (!strncmp(buf, comm, 15))
+				count++;
+		}
+		fclose(f);
+	}
+	closedir(proc);
+	return count;
+}
+
+/* Wait up to @ms for the count of tasks named @comm to become @want. */
+static inline int vmq_wait_tasks_named(const char *comm, int want, int ms)
+{
+	int n;
+
+	for (;;) {
+		n = vmq_count_tasks_named(comm);
+		if (n == want || ms <= 0)
+			return n;
+		usleep(10000);
+		ms -= 10;
+	}
+}
+
+#endif /* VMQ_TEST_H */

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - module entry points and the /dev/vhost-mq character device.
+ *
+ * vhost-mq is an in-kernel virtio-net backend in the manner of vhost-net:
+ * a VMM hands it virtqueue layouts and a tap or macvtap queue, and kernel
+ * workers move frames between guest memory and the tap.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <uapi/linux/vhost_mq.h>
+
+#include "dev.h"
+
+static int vmq_open(struct inode *inode, struct file *file)
+{
+	struct vmq_dev *dev;
+
+	dev = vmq_dev_alloc();
+	if (!dev)
+		return -ENOMEM;
+	file->private_data = dev;
+	return 0;
+}
+
+static int vmq_release(struct inode *inode, struct file *file)
+{
+	vmq_dev_free(file->private_data);
+	return 0;
+}
+
+static long vmq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return vmq_dev_ioctl(file->private_data, cmd, (void __user *)arg);
+}
+
+static const struct file_operations vmq_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vmq_open,
+	.release	= vmq_release,
+	.unlocked_ioctl	= vmq_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice vmq_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= VHOST_MQ_DEVICE_NAME,
+	.fops	= &vmq_fops,
+};
+
+static int __init vmq_init(void)
+{
+	return misc_register(&vmq_misc);
+}
+module_init(vmq_init);
+
+static void __exit vmq_exit(void)
+{
+	misc_deregister(&vmq_misc);
+}
+module_exit(vmq_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The vhost-mq developers");
+MODULE_DESCRIPTION("Multiqueue in-kernel virtio-net backend, a superset of vhost-net");
+MODULE_VERSION("0.1");

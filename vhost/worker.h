@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * worker.h - a kernel thread that runs work items in the owner's address
+ * space and cgroups. One worker serves one queue pair.
+ */
+#ifndef VMQ_WORKER_H
+#define VMQ_WORKER_H
+
+#include <linux/llist.h>
+#include <linux/mm_types.h>
+#include <linux/sched.h>
+
+struct vmq_work;
+typedef void (*vmq_work_fn_t)(struct vmq_work *work);
+
+/*
+ * A work item. Queueing an item that is already queued does nothing, so
+ * wakeups from any context collapse into one run.
+ */
+struct vmq_work {
+	struct llist_node node;
+	vmq_work_fn_t fn;
+	unsigned long flags;	/* VMQ_WORK_QUEUED */
+};
+
+#define VMQ_WORK_QUEUED	0
+
+struct vmq_worker {
+	struct task_struct *task;
+	struct mm_struct *mm;		/* owner's mm; the caller holds a user */
+	struct llist_head work_list;	/* lock-free: any context may queue */
+};
+
+void vmq_work_init(struct vmq_work *work, vmq_work_fn_t fn);
+void vmq_work_queue(struct vmq_worker *worker, struct vmq_work *work);
+void vmq_worker_flush(struct vmq_worker *worker);
+
+struct vmq_worker *vmq_worker_create(struct mm_struct *mm, pid_t owner_pid,
+				     unsigned int pair);
+void vmq_worker_destroy(struct vmq_worker *worker);
+
+#endif /* VMQ_WORKER_H */
