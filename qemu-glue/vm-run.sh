@@ -100,7 +100,7 @@ pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|kernel BUG|lock
 if grep -Eq "$pattern" "$log"; then
 	fail "the kernel reported a problem:"
 	awk -v pat="$pattern" '
-		/rig: / { marker = $0 }
+		/rig: |#  RUN / { marker = $0 }
 		$0 ~ pat && shown < 5 {
 			print "  during: " (marker == "" ? "boot" : marker)
 			ctx = 25; shown++

@@ -46,7 +46,7 @@ FIXTURE_VARIANT_ADD(vdev, vhost_mq) {
 
 FIXTURE_SETUP(vdev)
 {
-	vmq_kmsg_mark("test", _metadata->name);
+	vmq_kmsg_mark(_metadata->name, variant->path);
 	self->fd = open(variant->path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", variant->path,
 				       strerror(errno));
@@ -238,7 +238,7 @@ TEST(features_are_vhost_net_less_access_platform)
 	uint64_t net = 0, mq = 0;
 	int fd_net, fd_mq;
 
-	vmq_kmsg_mark("test", _metadata->name);
+	vmq_kmsg_mark(_metadata->name, "both devices");
 	fd_net = open(VHOST_NET_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd_net);
 	fd_mq = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);

@@ -19,7 +19,7 @@
  * Leave a marker in the kernel log, so that a kernel report the rig finds
  * names the test that was running.
  */
-static inline void vmq_kmsg_mark(const char *what, const char *name)
+static inline void vmq_kmsg_mark(const char *test, const char *on)
 {
 	char line[256];
 	int fd, len;
@@ -27,7 +27,7 @@ static inline void vmq_kmsg_mark(const char *what, const char *name)
 	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	len = snprintf(line, sizeof(line), "<6>rig: %s %s\n", what, name);
+	len = snprintf(line, sizeof(line), "<6>rig: test %s on %s\n", test, on);
 	if (write(fd, line, len) != len)
 		perror("rig marker in /dev/kmsg");
 	close(fd);
