@@ -52,11 +52,10 @@ module: need-kdir
 
 userspace: $(SELFTESTS) $(UNITTESTS)
 
-$(BUILD)/selftests/% $(BUILD)/unit/%: $(KSRC)/.stamp $(USER_HEADERS)
-$(BUILD)/selftests/%: selftests/%.c
+$(BUILD)/selftests/%: selftests/%.c $(KSRC)/.stamp $(USER_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $< -lpthread
-$(BUILD)/unit/%: selftests/unit/%.c
+$(BUILD)/unit/%: selftests/unit/%.c $(KSRC)/.stamp $(USER_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 

@@ -1,6 +1,6 @@
 #!/bin/busybox sh
-# /init of the rig's initramfs: mount the host's root (read-only 9p) and the
-# job folder (read-write 9p), load the modules the job lists, run the job
+# /init of the rig's initramfs: mount the host's root and the project
+# (read-only 9p) and the job folder (read-write 9p), load the modules the job lists, run the job
 # chrooted into the host root, save dmesg and the exit status, power off.
 # Progress lines start with "[rig]"; vm-run.sh reads them from the console.
 set -u
@@ -45,7 +45,11 @@ mount -t tmpfs tmpfs $R/dev/shm
 mount -t tmpfs tmpfs $R/tmp
 mount -t tmpfs tmpfs $R/run
 mount -t debugfs debugfs $R/sys/kernel/debug 2>/dev/null
-mount --bind /job "$R$JOBDIR"
+# The project and the job folder may live below the tmpfs just mounted.
+mkdir -p "$R$TOP" "$R$JOBDIR" 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro project "$R$TOP" ||
+	die "cannot mount the project share"
+mount --bind /job "$R$JOBDIR" || die "cannot mount the job folder"
 
 for m in $MODULES; do
 	insmod "$R$m" || die "cannot load $m"

@@ -54,6 +54,7 @@ jobdir=$(cd "$jobdir" && pwd)
 modules=$("$here/moddeps.sh" "$KVER" tun tap macvtap vhost_net pktgen | tr '\n' ' ')
 cat >"$jobdir/config" <<EOF
 JOBDIR='$jobdir'
+TOP='$top'
 CWD='$(pwd)'
 MODULES='$modules'
 OUR_MODULE='$module'
@@ -72,6 +73,7 @@ start=$(date +%s)
 		-kernel "/boot/vmlinuz-$KVER" -initrd "$initrd" \
 		-append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$top,mount_tag=project,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$jobdir,mount_tag=job,security_model=none,multidevs=remap" \
 		</dev/null 2>&1
 	echo $? >"$jobdir/qemu.rc"
