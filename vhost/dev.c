@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dev.c - ioctl dispatch and ownership of one /dev/vhost-mq file.
+ * dev.c - ioctl dispatch and ownership of one /dev/vhost-mq file, and the
+ * device-wide state: memory table, dirty log, features.
  *
  * The errno of every path follows Linux 6.1's vhost-net, including its
  * quirks: feature ioctls need no owner; any other ioctl from a task that
@@ -9,6 +10,9 @@
  * index (EFAULT if unreadable, ENOBUFS if out of range) before it ends in
  * ENOTTY.
  */
+#include <linux/eventfd.h>
+#include <linux/net.h>
+#include <linux/nospec.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -16,29 +20,71 @@
 #include <uapi/linux/vhost_mq.h>
 
 #include "dev.h"
+#include "mem.h"
 #include "worker.h"
+
+/* compat mode: one queue pair per file, as vhost-net */
+#define VMQ_COMPAT_PAIRS	1
 
 struct vmq_dev *vmq_dev_alloc(void)
 {
 	struct vmq_dev *dev;
+	unsigned int i;
 
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
 	if (!dev)
 		return NULL;
+	dev->pairs = kcalloc(VMQ_COMPAT_PAIRS, sizeof(*dev->pairs),
+			     GFP_KERNEL_ACCOUNT);
+	if (!dev->pairs) {
+		kfree(dev);
+		return NULL;
+	}
 	mutex_init(&dev->mutex);
-	dev->nvqs = VMQ_COMPAT_NVQS;
+	dev->npairs = VMQ_COMPAT_PAIRS;
+	dev->nvqs = 2 * dev->npairs;
+	for (i = 0; i < dev->npairs; i++)
+		vmq_pair_init(&dev->pairs[i], i);
 	return dev;
 }
 
-/* Stop the worker and let go of the owner's mm. */
+/*
+ * Detach every backend, stop the workers and let go of the owner: the
+ * device is as freshly opened. The order matters: no poll may queue work
+ * once its worker is gone, and no handler may run once its socket is.
+ */
 static void vmq_dev_drop_owner(struct vmq_dev *dev)
 {
+	struct socket *socks[2];
+	struct vmq_net_vq *nvq;
+	unsigned int i;
+
 	lockdep_assert_held(&dev->mutex);
 	if (!dev->mm)
 		return;
-	vmq_worker_flush(dev->worker);
-	vmq_worker_destroy(dev->worker);
-	dev->worker = NULL;
+	for (i = 0; i < dev->npairs; i++) {
+		struct vmq_pair *pair = &dev->pairs[i];
+
+		vmq_pair_stop(pair, socks);
+		vmq_worker_flush(pair->worker);
+		vmq_pair_put_socks(socks);
+	}
+	for (i = 0; i < dev->nvqs; i++) {
+		nvq = vmq_dev_nvq(dev, i);
+		vmq_vq_reset(&nvq->vq);
+		/* no header at all until features are set again */
+		nvq->vhost_hlen = 0;
+		nvq->sock_hlen = 0;
+	}
+	for (i = 0; i < dev->npairs; i++) {
+		vmq_worker_destroy(dev->pairs[i].worker);
+		vmq_pair_set_worker(&dev->pairs[i], NULL);
+	}
+	vmq_mem_free(dev->mem);
+	dev->mem = NULL;
+	if (dev->log_ctx)
+		eventfd_ctx_put(dev->log_ctx);
+	dev->log_ctx = NULL;
 	mmput(dev->mm);
 	dev->mm = NULL;
 	dev->acked_features = 0;
@@ -51,21 +97,61 @@ void vmq_dev_free(struct vmq_dev *dev)
 	vmq_dev_drop_owner(dev);
 	mutex_unlock(&dev->mutex);
 	mutex_destroy(&dev->mutex);
+	kfree(dev->pairs);
 	kfree(dev);
 }
 
-static int vmq_check_owner(struct vmq_dev *dev)
+int vmq_dev_check_owner(struct vmq_dev *dev)
 {
 	lockdep_assert_held(&dev->mutex);
 	/* Any thread sharing the owner's mm may act for it, as in vhost. */
 	return dev->mm && dev->mm == current->mm ? 0 : -EPERM;
 }
 
-static long vmq_set_owner(struct vmq_dev *dev)
+static void vmq_dev_flush(struct vmq_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->npairs; i++)
+		vmq_worker_flush(dev->pairs[i].worker);
+}
+
+/* Workers and scratch buffers for every pair; undone on failure. */
+static int vmq_dev_start_pairs(struct vmq_dev *dev, struct mm_struct *mm)
 {
 	struct vmq_worker *worker;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		err = vmq_vq_alloc_scratch(&vmq_dev_nvq(dev, i)->vq);
+		if (err)
+			goto undo;
+	}
+	for (i = 0; i < dev->npairs; i++) {
+		worker = vmq_worker_create(mm, task_pid_nr(current), i);
+		if (IS_ERR(worker)) {
+			err = PTR_ERR(worker);
+			goto undo;
+		}
+		vmq_pair_set_worker(&dev->pairs[i], worker);
+	}
+	return 0;
+
+undo:
+	for (i = 0; i < dev->npairs; i++) {
+		vmq_worker_destroy(dev->pairs[i].worker);
+		vmq_pair_set_worker(&dev->pairs[i], NULL);
+	}
+	for (i = 0; i < dev->nvqs; i++)
+		vmq_vq_reset(&vmq_dev_nvq(dev, i)->vq);
+	return err;
+}
+
+static long vmq_set_owner(struct vmq_dev *dev)
+{
 	struct mm_struct *mm;
-	long ret = 0;
+	long ret;
 
 	mutex_lock(&dev->mutex);
 	if (dev->mm) {
@@ -77,18 +163,12 @@ static long vmq_set_owner(struct vmq_dev *dev)
 		ret = -EINVAL;
 		goto out_unlock;
 	}
-	worker = vmq_worker_create(mm, task_pid_nr(current), 0);
-	if (IS_ERR(worker)) {
-		ret = PTR_ERR(worker);
-		goto out_mmput;
+	ret = vmq_dev_start_pairs(dev, mm);
+	if (ret) {
+		mmput(mm);
+		goto out_unlock;
 	}
 	dev->mm = mm;
-	dev->worker = worker;
-	mutex_unlock(&dev->mutex);
-	return 0;
-
-out_mmput:
-	mmput(mm);
 out_unlock:
 	mutex_unlock(&dev->mutex);
 	return ret;
@@ -99,7 +179,7 @@ static long vmq_reset_owner(struct vmq_dev *dev)
 	long ret;
 
 	mutex_lock(&dev->mutex);
-	ret = vmq_check_owner(dev);
+	ret = vmq_dev_check_owner(dev);
 	if (!ret)
 		vmq_dev_drop_owner(dev);
 	mutex_unlock(&dev->mutex);
@@ -111,18 +191,53 @@ static long vmq_put_u64(void __user *argp, u64 val)
 	return copy_to_user(argp, &val, sizeof(val)) ? -EFAULT : 0;
 }
 
+/*
+ * Would the memory table still be valid for every active ring if @log_all
+ * were on? vhost-net asks before LOG_ALL is acked and before a table or
+ * log change.
+ */
+static bool vmq_dev_mem_ok(struct vmq_dev *dev, const struct vmq_mem *mem,
+			   bool log_all)
+{
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		struct vmq_vq *vq = &vmq_dev_nvq(dev, i)->vq;
+
+		mutex_lock(&vq->mutex);
+		if (vq->backend)
+			ok = vmq_mem_access_ok(mem, vq->log_base, log_all ||
+					       vmq_vq_has(vq, VHOST_F_LOG_ALL));
+		mutex_unlock(&vq->mutex);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 static long vmq_set_features(struct vmq_dev *dev, void __user *argp)
 {
 	u64 features;
+	unsigned int i;
+	long ret = 0;
 
 	if (copy_from_user(&features, argp, sizeof(features)))
 		return -EFAULT;
 	if (features & ~VHOST_MQ_FEATURES)
 		return -EOPNOTSUPP;
 	mutex_lock(&dev->mutex);
+	if ((features & (1ULL << VHOST_F_LOG_ALL)) &&
+	    !vmq_dev_mem_ok(dev, dev->mem, true)) {
+		ret = -EFAULT;
+		goto out;
+	}
 	dev->acked_features = features;
+	for (i = 0; i < dev->npairs; i++)
+		vmq_pair_set_features(&dev->pairs[i], features);
+out:
 	mutex_unlock(&dev->mutex);
-	return 0;
+	return ret;
 }
 
 static long vmq_set_backend_features(struct vmq_dev *dev, void __user *argp)
@@ -139,10 +254,87 @@ static long vmq_set_backend_features(struct vmq_dev *dev, void __user *argp)
 	return 0;
 }
 
+static long vmq_set_mem_table(struct vmq_dev *dev, void __user *argp)
+{
+	struct vmq_mem *mem;
+	unsigned int i;
+	long ret;
+
+	ret = vmq_mem_from_user(argp, &mem);
+	if (ret)
+		return ret;
+	if (!vmq_dev_mem_ok(dev, mem, false)) {
+		vmq_mem_free(mem);
+		return -EFAULT;
+	}
+	/* every translation happens under some vq mutex */
+	for (i = 0; i < dev->nvqs; i++) {
+		struct vmq_vq *vq = &vmq_dev_nvq(dev, i)->vq;
+
+		mutex_lock(&vq->mutex);
+		vq->mem = mem;
+		mutex_unlock(&vq->mutex);
+	}
+	vmq_mem_free(dev->mem);
+	dev->mem = mem;
+	return 0;
+}
+
+static long vmq_set_log_base(struct vmq_dev *dev, void __user *argp)
+{
+	void __user *base;
+	unsigned int i;
+	long ret = 0;
+	u64 p;
+
+	if (copy_from_user(&p, argp, sizeof(p)))
+		return -EFAULT;
+	if ((u64)(unsigned long)p != p)
+		return -EFAULT;
+	base = u64_to_user_ptr(p);
+	for (i = 0; i < dev->nvqs; i++) {
+		struct vmq_vq *vq = &vmq_dev_nvq(dev, i)->vq;
+
+		mutex_lock(&vq->mutex);
+		/* an inactive ring is checked when it is attached */
+		if (vq->backend && !vmq_vq_log_access_ok(vq, base))
+			ret = -EFAULT;
+		else
+			vq->log_base = base;
+		mutex_unlock(&vq->mutex);
+	}
+	return ret;
+}
+
+static long vmq_set_log_fd(struct vmq_dev *dev, void __user *argp)
+{
+	struct eventfd_ctx *ctx;
+	unsigned int i;
+	int fd;
+
+	if (get_user(fd, (int __user *)argp))
+		return -EFAULT;
+	ctx = fd == VHOST_FILE_UNBIND ? NULL : eventfd_ctx_fdget(fd);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	swap(ctx, dev->log_ctx);
+	for (i = 0; i < dev->nvqs; i++) {
+		struct vmq_vq *vq = &vmq_dev_nvq(dev, i)->vq;
+
+		mutex_lock(&vq->mutex);
+		vq->log_ctx = dev->log_ctx;
+		mutex_unlock(&vq->mutex);
+	}
+	if (ctx)
+		eventfd_ctx_put(ctx);
+	return 0;
+}
+
 /* Per-vring ioctls: the first u32 of the argument names the vring. */
 static long vmq_vring_ioctl(struct vmq_dev *dev, unsigned int cmd,
 			    void __user *argp)
 {
+	long ret;
 	u32 idx;
 
 	lockdep_assert_held(&dev->mutex);
@@ -150,26 +342,53 @@ static long vmq_vring_ioctl(struct vmq_dev *dev, unsigned int cmd,
 		return -EFAULT;
 	if (idx >= dev->nvqs)
 		return -ENOBUFS;
-	return -ENOIOCTLCMD;
+	idx = array_index_nospec(idx, dev->nvqs);
+	ret = vmq_vq_ioctl(&vmq_dev_nvq(dev, idx)->vq, cmd, argp);
+	/* a kick poll may have stopped: let its queued work finish */
+	if (cmd == VHOST_SET_VRING_KICK)
+		vmq_worker_flush(dev->pairs[idx / 2].worker);
+	return ret;
 }
 
-/* Everything but the feature and owner ioctls needs the owner. */
+/* Everything but the feature, owner and backend ioctls. */
 static long vmq_owned_ioctl(struct vmq_dev *dev, unsigned int cmd,
 			    void __user *argp)
 {
 	long ret;
 
 	mutex_lock(&dev->mutex);
-	ret = vmq_check_owner(dev);
-	if (!ret)
+	ret = vmq_dev_check_owner(dev);
+	if (ret)
+		goto out;
+	switch (cmd) {
+	case VHOST_SET_MEM_TABLE:
+		ret = vmq_set_mem_table(dev, argp);
+		break;
+	case VHOST_SET_LOG_BASE:
+		ret = vmq_set_log_base(dev, argp);
+		break;
+	case VHOST_SET_LOG_FD:
+		ret = vmq_set_log_fd(dev, argp);
+		break;
+	default:
 		ret = vmq_vring_ioctl(dev, cmd, argp);
+		goto out;
+	}
+	vmq_dev_flush(dev);
+out:
 	mutex_unlock(&dev->mutex);
 	return ret;
 }
 
 long vmq_dev_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp)
 {
+	struct vhost_vring_file backend;
+
 	switch (cmd) {
+	case VHOST_NET_SET_BACKEND:
+		if (copy_from_user(&backend, argp, sizeof(backend)))
+			return -EFAULT;
+		return vmq_net_set_backend(dev, backend.index, backend.fd);
 	case VHOST_GET_FEATURES:
 		return vmq_put_u64(argp, VHOST_MQ_FEATURES);
 	case VHOST_SET_FEATURES:

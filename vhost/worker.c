@@ -9,6 +9,7 @@
  */
 #include <linux/cgroup.h>
 #include <linux/completion.h>
+#include <linux/file.h>
 #include <linux/kthread.h>
 #include <linux/slab.h>
 
@@ -172,4 +173,66 @@ void vmq_worker_destroy(struct vmq_worker *worker)
 	WARN_ON(!llist_empty(&worker->work_list));
 	kthread_stop(worker->task);
 	kfree(worker);
+}
+
+static int vmq_poll_wakeup(wait_queue_entry_t *wait, unsigned int mode,
+			   int sync, void *key)
+{
+	struct vmq_poll *poll = container_of(wait, struct vmq_poll, wait);
+
+	if (!(key_to_poll(key) & poll->mask))
+		return 0;
+	vmq_work_queue(poll->worker, &poll->work);
+	return 0;
+}
+
+static void vmq_poll_func(struct file *file, wait_queue_head_t *wqh,
+			  poll_table *table)
+{
+	struct vmq_poll *poll = container_of(table, struct vmq_poll, table);
+
+	poll->wqh = wqh;
+	add_wait_queue(wqh, &poll->wait);
+}
+
+void vmq_poll_init(struct vmq_poll *poll, vmq_work_fn_t fn, __poll_t mask)
+{
+	init_waitqueue_func_entry(&poll->wait, vmq_poll_wakeup);
+	init_poll_funcptr(&poll->table, vmq_poll_func);
+	poll->mask = mask;
+	poll->wqh = NULL;
+	vmq_work_init(&poll->work, fn);
+}
+
+/*
+ * Hook into @file's wait queue; if it is ready already, queue the work
+ * now. A file that reports an error cannot be polled: -EINVAL.
+ */
+int vmq_poll_start(struct vmq_poll *poll, struct file *file)
+{
+	__poll_t mask;
+
+	if (poll->wqh)
+		return 0;
+	mask = vfs_poll(file, &poll->table);
+	if (mask & poll->mask)
+		vmq_work_queue(poll->worker, &poll->work);
+	if (mask & EPOLLERR) {
+		vmq_poll_stop(poll);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void vmq_poll_stop(struct vmq_poll *poll)
+{
+	if (poll->wqh) {
+		remove_wait_queue(poll->wqh, &poll->wait);
+		poll->wqh = NULL;
+	}
+}
+
+void vmq_poll_queue(struct vmq_poll *poll)
+{
+	vmq_work_queue(poll->worker, &poll->work);
 }

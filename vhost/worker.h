@@ -8,7 +8,9 @@
 
 #include <linux/llist.h>
 #include <linux/mm_types.h>
+#include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/wait.h>
 
 struct vmq_work;
 typedef void (*vmq_work_fn_t)(struct vmq_work *work);
@@ -38,5 +40,24 @@ void vmq_worker_flush(struct vmq_worker *worker);
 struct vmq_worker *vmq_worker_create(struct mm_struct *mm, pid_t owner_pid,
 				     unsigned int pair);
 void vmq_worker_destroy(struct vmq_worker *worker);
+
+/*
+ * Queues a work item whenever a file's wait queue wakes with an event in
+ * mask: a kick eventfd, or a tap's socket. Start and stop under the lock
+ * of whatever owns the poll; the worker must outlive a started poll.
+ */
+struct vmq_poll {
+	poll_table table;
+	wait_queue_head_t *wqh;		/* non-NULL while started */
+	wait_queue_entry_t wait;
+	struct vmq_work work;
+	__poll_t mask;
+	struct vmq_worker *worker;
+};
+
+void vmq_poll_init(struct vmq_poll *poll, vmq_work_fn_t fn, __poll_t mask);
+int vmq_poll_start(struct vmq_poll *poll, struct file *file);
+void vmq_poll_stop(struct vmq_poll *poll);
+void vmq_poll_queue(struct vmq_poll *poll);
 
 #endif /* VMQ_WORKER_H */

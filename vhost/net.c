@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * net.c - the virtio-net datapath of one queue pair over a tap or macvtap
+ * queue: tx (guest -> tap) copies each chain into the tap with sendmsg,
+ * rx (tap -> guest) receives each frame into one or, with MRG_RXBUF,
+ * several chains. Each run of a handler is bounded by VMQ_WEIGHT_*.
+ */
+#include <linux/file.h>
+#include <linux/if_tap.h>
+#include <linux/if_tun.h>
+#include <linux/net.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <net/sock.h>
+
+#include "dev.h"
+#include "net.h"
+
+static struct vmq_net_vq *vmq_work_to_nvq(struct vmq_work *work, bool sock,
+					  unsigned int which)
+{
+	struct vmq_net_vq *nvq;
+
+	if (sock)
+		nvq = container_of(work, struct vmq_net_vq, sock_poll.work);
+	else
+		nvq = container_of(work, struct vmq_net_vq, vq.poll.work);
+	WARN_ON_ONCE(nvq->vq.index % 2 != which);
+	return nvq;
+}
+
+/* ---- tx: guest -> tap ---------------------------------------------- */
+
+/* Send one chain's frame; false if the tap is full and we must wait. */
+static bool vmq_tx_one(struct vmq_net_vq *nvq, struct socket *sock,
+		       const struct vmq_vq_chain *c, size_t *sent)
+{
+	struct vmq_vq *vq = &nvq->vq;
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	size_t len = c->out_len - nvq->vhost_hlen;
+	int err;
+
+	iov_iter_init(&msg.msg_iter, ITER_SOURCE, vq->iov, c->out, c->out_len);
+	/* a header we provide for the tap is the guest's to drop */
+	iov_iter_advance(&msg.msg_iter, nvq->vhost_hlen);
+	err = sock->ops->sendmsg(sock, &msg, len);
+	if (unlikely(err == -EAGAIN || err == -ENOMEM || err == -ENOBUFS)) {
+		vmq_vq_discard(vq, 1);
+		vmq_poll_start(&nvq->sock_poll, sock->file);
+		return false;
+	}
+	if (unlikely(err < 0)) {
+		/* the tap refused this frame (bad header, link down) */
+		vq->stats.drops++;
+	} else {
+		vq->stats.packets++;
+		vq->stats.bytes += len;
+	}
+	vmq_vq_push_head(vq, c->head, 0);
+	*sent = len;
+	return true;
+}
+
+static void vmq_handle_tx(struct vmq_net_vq *nvq)
+{
+	struct vmq_vq *vq = &nvq->vq;
+	struct vmq_vq_chain c;
+	struct socket *sock;
+	size_t total = 0, len;
+	int pkts = 0, r;
+
+	mutex_lock(&vq->mutex);
+	sock = vq->backend;
+	if (!sock || vq->broken)
+		goto out;
+	vq->stats.wakeups++;
+	vmq_poll_stop(&nvq->sock_poll);
+	vmq_vq_disable_notify(vq);
+	for (;;) {
+		r = vmq_vq_next_chain(vq, 0, &c);
+		if (r < 0)
+			break;
+		if (!r) {
+			if (unlikely(vmq_vq_enable_notify(vq))) {
+				vmq_vq_disable_notify(vq);
+				continue;
+			}
+			break;
+		}
+		if (unlikely(c.in)) {
+			vmq_vq_error(vq, VMQ_CHAIN_WRONG_DIRECTION);
+			break;
+		}
+		if (unlikely(c.out_len <= nvq->vhost_hlen)) {
+			vmq_vq_error(vq, VMQ_CHAIN_TOO_SHORT);
+			break;
+		}
+		if (!vmq_tx_one(nvq, sock, &c, &len))
+			break;
+		if (vq->nheads >= VMQ_USED_BATCH)
+			vmq_vq_flush_used(vq);
+		total += len;
+		if (++pkts >= VMQ_WEIGHT_PKTS || total >= VMQ_WEIGHT_BYTES) {
+			/* budget spent: run again after the others */
+			vmq_poll_queue(&vq->poll);
+			break;
+		}
+	}
+	vmq_vq_flush_used(vq);
+out:
+	mutex_unlock(&vq->mutex);
+}
+
+static void vmq_handle_tx_kick(struct vmq_work *work)
+{
+	struct vmq_net_vq *nvq = vmq_work_to_nvq(work, false, VMQ_VQ_TX);
+
+	nvq->vq.stats.kicks++;
+	vmq_handle_tx(nvq);
+}
+
+static void vmq_handle_tx_net(struct vmq_work *work)
+{
+	vmq_handle_tx(vmq_work_to_nvq(work, true, VMQ_VQ_TX));
+}
+
+/* ---- rx: tap -> guest ---------------------------------------------- */
+
+#define VMQ_RX_OVERRUN	(-EMSGSIZE)
+
+/*
+ * Take chains until they hold @want bytes (one chain unless mergeable).
+ * Their heads are queued in vq->heads, the last one's length trimmed to
+ * what it will hold. Returns the number of chains, 0 if the guest has not
+ * posted enough, VMQ_RX_OVERRUN if the frame cannot fit (nothing taken),
+ * or another negative errno once the queue is stopped.
+ */
+static int vmq_rx_get_bufs(struct vmq_vq *vq, u64 want, int quota,
+			   int *iovs)
+{
+	unsigned int first_head = vq->nheads;
+	struct vmq_vq_chain c;
+	int heads = 0, iov = 0, r;
+	s64 left = want;
+
+	vq->nlog = 0;
+	while (left > 0) {
+		if (heads == quota || iov == UIO_MAXIOV) {
+			r = VMQ_RX_OVERRUN;
+			goto undo;
+		}
+		r = vmq_vq_next_chain(vq, iov, &c);
+		if (r <= 0)
+			goto undo;
+		heads++;
+		if (unlikely(c.out)) {
+			vmq_vq_error(vq, VMQ_CHAIN_WRONG_DIRECTION);
+			r = -EINVAL;
+			goto undo;
+		}
+		vmq_vq_push_head(vq, c.head, c.in_len);
+		iov += c.in;
+		left -= c.in_len;
+	}
+	/* the last chain holds only the frame's tail */
+	vq->heads[vq->nheads - 1].len = cpu_to_vq32(c.in_len + left);
+	*iovs = iov;
+	return heads;
+
+undo:
+	vq->nheads = first_head;
+	vmq_vq_discard(vq, heads);
+	return r;
+}
+
+/* Throw away the frame at the head of the tap's queue. */
+static void vmq_rx_drop(struct vmq_vq *vq, struct socket *sock)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_TRUNC };
+	struct kvec kv;
+	char byte;
+
+	kv.iov_base = &byte;
+	kv.iov_len = 1;
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, 1);
+	sock->ops->recvmsg(sock, &msg, 1, MSG_DONTWAIT | MSG_TRUNC);
+	vq->stats.drops++;
+}
+
+/* Receive one frame of @sock_len bytes into the chains just taken. */
+static bool vmq_rx_one(struct vmq_net_vq *nvq, struct socket *sock,
+		       size_t sock_len, int iovs, u16 heads)
+{
+	static const struct virtio_net_hdr_mrg_rxbuf zero_hdr;
+	struct vmq_vq *vq = &nvq->vq;
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_TRUNC };
+	size_t hdr_len = nvq->vhost_hlen ?: nvq->sock_hlen;
+	size_t total = sock_len + nvq->vhost_hlen;
+	__virtio16 num_buffers = cpu_to_vq16(heads);
+	struct iov_iter fixup;
+	int err;
+
+	iov_iter_init(&msg.msg_iter, ITER_DEST, vq->iov, iovs, total);
+	fixup = msg.msg_iter;
+	if (nvq->vhost_hlen &&
+	    copy_to_iter(&zero_hdr, nvq->vhost_hlen, &msg.msg_iter) !=
+	    nvq->vhost_hlen)
+		goto fault;
+	err = sock->ops->recvmsg(sock, &msg, sock_len,
+				 MSG_DONTWAIT | MSG_TRUNC);
+	if (unlikely(err != sock_len)) {
+		/* gone or truncated: the frame is lost, the buffers are not */
+		vq->stats.drops++;
+		return false;
+	}
+	/* num_buffers follows the 10-byte header when it has 12 */
+	if (hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf)) {
+		iov_iter_advance(&fixup, sizeof(struct virtio_net_hdr));
+		if (copy_to_iter(&num_buffers, sizeof(num_buffers), &fixup) !=
+		    sizeof(num_buffers))
+			goto fault;
+	}
+	vq->stats.packets++;
+	vq->stats.bytes += sock_len - nvq->sock_hlen;
+	return true;
+
+fault:
+	vmq_vq_fault(vq, "rx buffer unwritable");
+	return false;
+}
+
+static int vmq_rx_peek(struct socket *sock)
+{
+	return sock->ops->peek_len ? sock->ops->peek_len(sock) : 0;
+}
+
+/* Take and deliver one frame; false when the handler should stop. */
+static bool vmq_rx_frame(struct vmq_net_vq *nvq, struct socket *sock,
+			 size_t sock_len, int quota)
+{
+	struct vmq_vq *vq = &nvq->vq;
+	unsigned int first = vq->nheads;
+	int heads, iovs;
+
+	heads = vmq_rx_get_bufs(vq, sock_len + nvq->vhost_hlen, quota, &iovs);
+	if (heads == VMQ_RX_OVERRUN) {
+		vmq_rx_drop(vq, sock);
+		return true;
+	}
+	if (heads < 0)
+		return false;
+	if (!heads) {
+		/* wait for buffers, unless they came while we looked */
+		if (likely(!vmq_vq_enable_notify(vq)))
+			return false;
+		vmq_vq_disable_notify(vq);
+		return true;
+	}
+	if (!vmq_rx_one(nvq, sock, sock_len, iovs, heads)) {
+		vq->nheads = first;
+		vmq_vq_discard(vq, heads);
+		return !vq->broken;
+	}
+	if (unlikely(vmq_vq_has(vq, VHOST_F_LOG_ALL)))
+		vmq_vq_log_written(vq, sock_len + nvq->vhost_hlen);
+	if (vq->nheads >= VMQ_USED_BATCH)
+		vmq_vq_flush_used(vq);
+	return true;
+}
+
+static void vmq_handle_rx(struct vmq_net_vq *nvq)
+{
+	struct vmq_vq *vq = &nvq->vq;
+	size_t total = 0, sock_len;
+	struct socket *sock;
+	int quota, pkts = 0;
+
+	mutex_lock(&vq->mutex);
+	sock = vq->backend;
+	if (!sock || vq->broken)
+		goto out;
+	vq->stats.wakeups++;
+	vmq_vq_disable_notify(vq);
+	quota = vmq_vq_has(vq, VIRTIO_NET_F_MRG_RXBUF) ? UIO_MAXIOV : 1;
+	while ((sock_len = vmq_rx_peek(sock))) {
+		/* every frame counts, delivered or dropped */
+		if (pkts++ >= VMQ_WEIGHT_PKTS || total >= VMQ_WEIGHT_BYTES) {
+			vmq_poll_queue(&vq->poll);
+			break;
+		}
+		sock_len += nvq->sock_hlen;
+		total += sock_len;
+		if (!vmq_rx_frame(nvq, sock, sock_len, quota))
+			break;
+	}
+	vmq_vq_flush_used(vq);
+out:
+	mutex_unlock(&vq->mutex);
+}
+
+static void vmq_handle_rx_kick(struct vmq_work *work)
+{
+	struct vmq_net_vq *nvq = vmq_work_to_nvq(work, false, VMQ_VQ_RX);
+
+	nvq->vq.stats.kicks++;
+	vmq_handle_rx(nvq);
+}
+
+static void vmq_handle_rx_net(struct vmq_work *work)
+{
+	vmq_handle_rx(vmq_work_to_nvq(work, true, VMQ_VQ_RX));
+}
+
+/* ---- the pair and its backends -------------------------------------- */
+
+void vmq_pair_init(struct vmq_pair *pair, unsigned int index)
+{
+	struct vmq_net_vq *rx = &pair->nvq[VMQ_VQ_RX];
+	struct vmq_net_vq *tx = &pair->nvq[VMQ_VQ_TX];
+
+	pair->index = index;
+	vmq_vq_init(&rx->vq, 2 * index + VMQ_VQ_RX, vmq_handle_rx_kick);
+	vmq_vq_init(&tx->vq, 2 * index + VMQ_VQ_TX, vmq_handle_tx_kick);
+	vmq_poll_init(&rx->sock_poll, vmq_handle_rx_net, EPOLLIN);
+	vmq_poll_init(&tx->sock_poll, vmq_handle_tx_net, EPOLLOUT);
+}
+
+void vmq_pair_set_worker(struct vmq_pair *pair, struct vmq_worker *worker)
+{
+	int i;
+
+	pair->worker = worker;
+	for (i = 0; i < 2; i++) {
+		pair->nvq[i].vq.poll.worker = worker;
+		pair->nvq[i].sock_poll.worker = worker;
+	}
+}
+
+/* Header lengths follow vhost-net: 12 bytes with MRG_RXBUF or VERSION_1. */
+void vmq_pair_set_features(struct vmq_pair *pair, u64 features)
+{
+	size_t hdr_len = features & ((1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+				     (1ULL << VIRTIO_F_VERSION_1)) ?
+			 sizeof(struct virtio_net_hdr_mrg_rxbuf) :
+			 sizeof(struct virtio_net_hdr);
+	bool ours = features & (1ULL << VHOST_NET_F_VIRTIO_NET_HDR);
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct vmq_net_vq *nvq = &pair->nvq[i];
+
+		mutex_lock(&nvq->vq.mutex);
+		nvq->vq.features = features;
+		nvq->vhost_hlen = ours ? hdr_len : 0;
+		nvq->sock_hlen = ours ? 0 : hdr_len;
+		mutex_unlock(&nvq->vq.mutex);
+	}
+}
+
+/*
+ * Detach both backends and stop every poll; the caller flushes the worker
+ * and then drops the sockets with vmq_pair_put_socks().
+ */
+void vmq_pair_stop(struct vmq_pair *pair, struct socket **socks)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct vmq_net_vq *nvq = &pair->nvq[i];
+
+		mutex_lock(&nvq->vq.mutex);
+		vmq_poll_stop(&nvq->sock_poll);
+		vmq_poll_stop(&nvq->vq.poll);
+		socks[i] = nvq->vq.backend;
+		nvq->vq.backend = NULL;
+		mutex_unlock(&nvq->vq.mutex);
+	}
+}
+
+void vmq_pair_put_socks(struct socket **socks)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (socks[i])
+			sockfd_put(socks[i]);
+}
+
+/* A tap or macvtap queue's socket, holding a reference to its file. */
+static struct socket *vmq_get_socket(int fd)
+{
+	struct socket *sock;
+	struct file *file;
+
+	if (fd == -1)
+		return NULL;
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-ENOTSOCK);
+	sock = tun_get_socket(file);
+	if (!IS_ERR(sock))
+		return sock;
+	sock = tap_get_socket(file);
+	if (!IS_ERR(sock))
+		return sock;
+	fput(file);
+	return ERR_PTR(-ENOTSOCK);
+}
+
+static int vmq_nvq_start(struct vmq_net_vq *nvq, struct socket *sock)
+{
+	if (!sock)
+		return 0;
+	/* rx waits for frames; tx just drains what the guest posted */
+	if (nvq->vq.index % 2 == VMQ_VQ_RX)
+		return vmq_poll_start(&nvq->sock_poll, sock->file);
+	vmq_poll_queue(&nvq->vq.poll);
+	return 0;
+}
+
+/* Swap the backend of one vring under its mutex; returns the old one. */
+static long vmq_nvq_set_backend(struct vmq_net_vq *nvq, struct socket *sock,
+				struct socket **old)
+{
+	struct vmq_vq *vq = &nvq->vq;
+	long r;
+
+	*old = vq->backend;
+	if (sock == *old)
+		return 0;
+	vmq_poll_stop(&nvq->sock_poll);
+	vq->backend = sock;
+	r = vmq_vq_init_access(vq);
+	if (!r)
+		r = vmq_nvq_start(nvq, sock);
+	if (r) {
+		vmq_poll_stop(&nvq->sock_poll);
+		vq->backend = *old;
+		vmq_nvq_start(nvq, *old);
+		*old = sock;	/* the caller drops the new one instead */
+	}
+	return r;
+}
+
+/*
+ * VHOST_NET_SET_BACKEND: attach a tap/macvtap queue to a vring, swap it,
+ * or detach it with fd -1; vhost-net's errno for every failure.
+ */
+long vmq_net_set_backend(struct vmq_dev *dev, u32 index, int fd)
+{
+	struct socket *sock, *old = NULL;
+	struct vmq_net_vq *nvq;
+	long r;
+
+	mutex_lock(&dev->mutex);
+	r = vmq_dev_check_owner(dev);
+	if (r)
+		goto out;
+	if (index >= dev->nvqs) {
+		r = -ENOBUFS;
+		goto out;
+	}
+	nvq = vmq_dev_nvq(dev, index);
+	mutex_lock(&nvq->vq.mutex);
+	if (!vmq_vq_access_ok(&nvq->vq)) {
+		r = -EFAULT;
+		goto out_vq;
+	}
+	sock = vmq_get_socket(fd);
+	if (IS_ERR(sock)) {
+		r = PTR_ERR(sock);
+		goto out_vq;
+	}
+	r = vmq_nvq_set_backend(nvq, sock, &old);
+out_vq:
+	mutex_unlock(&nvq->vq.mutex);
+	if (old) {
+		/* no handler may still use the old socket */
+		vmq_worker_flush(dev->pairs[index / 2].worker);
+		sockfd_put(old);
+	}
+out:
+	mutex_unlock(&dev->mutex);
+	return r;
+}

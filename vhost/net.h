@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * net.h - a virtio-net queue pair served from a tap or macvtap queue:
+ * vnet headers, the tx and rx handlers, attaching backends.
+ */
+#ifndef VMQ_NET_H
+#define VMQ_NET_H
+
+#include "vq.h"
+#include "worker.h"
+
+struct vmq_dev;
+struct socket;
+
+/* per-run budgets: no guest may keep a worker to itself */
+#define VMQ_WEIGHT_PKTS		256
+#define VMQ_WEIGHT_BYTES	0x80000
+
+struct vmq_net_vq {
+	struct vmq_vq vq;
+	/* vnet header bytes we add/strip, and those the tap adds/strips */
+	size_t vhost_hlen;
+	size_t sock_hlen;
+	/* rx: the tap has frames (EPOLLIN); tx: room again (EPOLLOUT) */
+	struct vmq_poll sock_poll;
+};
+
+struct vmq_pair {
+	unsigned int index;
+	struct vmq_net_vq nvq[2];	/* VMQ_VQ_RX, VMQ_VQ_TX */
+	struct vmq_worker *worker;	/* non-NULL exactly while owned */
+};
+
+void vmq_pair_init(struct vmq_pair *pair, unsigned int index);
+void vmq_pair_set_worker(struct vmq_pair *pair, struct vmq_worker *worker);
+void vmq_pair_set_features(struct vmq_pair *pair, u64 features);
+void vmq_pair_stop(struct vmq_pair *pair, struct socket **socks);
+void vmq_pair_put_socks(struct socket **socks);
+
+long vmq_net_set_backend(struct vmq_dev *dev, u32 index, int fd);
+
+#endif /* VMQ_NET_H */

@@ -1,0 +1,708 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vq.c - split virtqueues in the owner's memory: the vring ioctls, chain
+ * fetching, used-ring publishing, notification suppression and the dirty
+ * log of ring writes.
+ *
+ * Every access to the ring goes through uaccess in the owner's mm (the
+ * worker has adopted it); the ring's addresses were checked with
+ * access_ok() when the backend was attached. Guest errors never crash or
+ * stall the host: they mark this queue broken, count the reason and
+ * signal the vring's error eventfd, and the queue stays stopped until the
+ * VMM sets its base again.
+ */
+#include <linux/file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+
+#include "log.h"
+#include "mem.h"
+#include "split_ring.h"
+#include "vq.h"
+
+void vmq_vq_init(struct vmq_vq *vq, unsigned int index, vmq_work_fn_t kick)
+{
+	mutex_init(&vq->mutex);
+	vq->index = index;
+	vmq_poll_init(&vq->poll, kick, EPOLLIN);
+}
+
+int vmq_vq_alloc_scratch(struct vmq_vq *vq)
+{
+	vq->iov = kmalloc_array(UIO_MAXIOV, sizeof(*vq->iov),
+				GFP_KERNEL_ACCOUNT);
+	vq->heads = kmalloc_array(VMQ_HEADS_MAX, sizeof(*vq->heads),
+				  GFP_KERNEL_ACCOUNT);
+	vq->log = kmalloc_array(UIO_MAXIOV, sizeof(*vq->log),
+				GFP_KERNEL_ACCOUNT);
+	if (vq->iov && vq->heads && vq->log)
+		return 0;
+	kfree(vq->iov);
+	kfree(vq->heads);
+	kfree(vq->log);
+	vq->iov = NULL;
+	vq->heads = NULL;
+	vq->log = NULL;
+	return -ENOMEM;
+}
+
+static void vmq_ctx_put(struct eventfd_ctx **ctx)
+{
+	if (*ctx)
+		eventfd_ctx_put(*ctx);
+	*ctx = NULL;
+}
+
+/*
+ * Back to the state of a fresh open. The caller has detached the backend
+ * and flushed the worker; the memory table and log eventfd belong to the
+ * device and are only forgotten here.
+ */
+void vmq_vq_reset(struct vmq_vq *vq)
+{
+	vmq_work_fn_t kick = vq->poll.work.fn;
+
+	vmq_poll_stop(&vq->poll);
+	if (vq->kick)
+		fput(vq->kick);
+	vmq_ctx_put(&vq->call_ctx);
+	vmq_ctx_put(&vq->error_ctx);
+	kfree(vq->iov);
+	kfree(vq->heads);
+	kfree(vq->log);
+	memset_startat(vq, 0, num);
+	vmq_poll_init(&vq->poll, kick, EPOLLIN);
+}
+
+static size_t vmq_vq_used_size(struct vmq_vq *vq, u32 num)
+{
+	return vmq_used_ring_size(num,
+				  vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX));
+}
+
+bool vmq_vq_log_access_ok(struct vmq_vq *vq, void __user *log_base)
+{
+	if (!vmq_mem_access_ok(vq->mem, log_base,
+			       vmq_vq_has(vq, VHOST_F_LOG_ALL)))
+		return false;
+	return !vq->log_used ||
+	       vmq_log_access_ok(log_base, vq->log_addr,
+				 vmq_vq_used_size(vq, vq->num));
+}
+
+static bool vmq_ring_access_ok(struct vmq_vq *vq, u32 num, void __user *desc,
+			       void __user *avail, void __user *used)
+{
+	bool event_idx = vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX);
+
+	return access_ok(desc, vmq_desc_table_size(num)) &&
+	       access_ok(avail, vmq_avail_ring_size(num, event_idx)) &&
+	       access_ok(used, vmq_used_ring_size(num, event_idx));
+}
+
+/* May the ring and its log be used? Checked when a backend attaches. */
+bool vmq_vq_access_ok(struct vmq_vq *vq)
+{
+	return vmq_vq_log_access_ok(vq, vq->log_base) &&
+	       vmq_ring_access_ok(vq, vq->num, vq->desc, vq->avail, vq->used);
+}
+
+static int vmq_vq_log_used(struct vmq_vq *vq, u64 offset, u64 len)
+{
+	if (!vq->log_used)
+		return 0;
+	return vmq_log_write(vq->log_base, vq->log_addr + offset, len);
+}
+
+static void vmq_vq_log_signal(struct vmq_vq *vq)
+{
+	if (vq->log_ctx)
+		eventfd_signal(vq->log_ctx, 1);
+}
+
+static int vmq_vq_put_used_flags(struct vmq_vq *vq)
+{
+	if (put_user(cpu_to_vq16(vq->used_flags), &vq->used->flags))
+		return -EFAULT;
+	if (vq->log_used) {
+		/* flags before log: pairs with the VMM's read of the log */
+		smp_wmb();
+		vmq_vq_log_used(vq, offsetof(struct vring_used, flags),
+				sizeof(vq->used->flags));
+		vmq_vq_log_signal(vq);
+	}
+	return 0;
+}
+
+/*
+ * A backend is attaching: write our flags and take the used index the
+ * guest's ring starts from.
+ */
+int vmq_vq_init_access(struct vmq_vq *vq)
+{
+	__virtio16 idx;
+
+	if (!vq->backend)
+		return 0;
+	if (vmq_vq_put_used_flags(vq))
+		return -EFAULT;
+	vq->signalled_used_valid = false;
+	if (!access_ok(&vq->used->idx, sizeof(vq->used->idx)))
+		return -EFAULT;
+	if (get_user(idx, &vq->used->idx))
+		return -EFAULT;
+	vq->last_used_idx = vq16_to_cpu(idx);
+	return 0;
+}
+
+static void vmq_vq_stop(struct vmq_vq *vq)
+{
+	vq->broken = true;
+	vq->stats.errors++;
+	if (vq->error_ctx)
+		eventfd_signal(vq->error_ctx, 1);
+}
+
+/* The guest's ring itself (not a chain) is unreadable or inconsistent. */
+void vmq_vq_fault(struct vmq_vq *vq, const char *what)
+{
+	pr_debug_ratelimited("vhost-mq: vring %u stopped: %s\n", vq->index,
+			     what);
+	vmq_vq_stop(vq);
+}
+
+/* A descriptor chain broke a rule: stop the queue, count why. */
+void vmq_vq_error(struct vmq_vq *vq, enum vmq_chain_error why)
+{
+	pr_debug_ratelimited("vhost-mq: vring %u stopped: chain error %d\n",
+			     vq->index, why);
+	if (why > VMQ_CHAIN_OK && why < VMQ_CHAIN_NR_ERRORS)
+		vq->stats.chain_errors[why]++;
+	vmq_vq_stop(vq);
+}
+
+/* How the shared chain walker (virtio/desc_chain.h) reaches memory. */
+struct vmq_chain_env {
+	struct vmq_vq *vq;
+	int iov;		/* next free iovec */
+	int out, in;		/* iovecs per direction */
+	bool log;
+};
+
+static void vmq_desc_from_ring(struct vmq_desc *desc,
+			       const struct vring_desc *raw)
+{
+	desc->addr = vq64_to_cpu(raw->addr);
+	desc->len = vq32_to_cpu(raw->len);
+	desc->flags = vq16_to_cpu(raw->flags);
+	desc->next = vq16_to_cpu(raw->next);
+}
+
+static int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
+			     struct vmq_desc *desc)
+{
+	struct vring_desc raw;
+
+	/* one copy: the guest may change it under us, we use what we read */
+	if (copy_from_user(&raw, env->vq->desc + i, sizeof(raw)))
+		return VMQ_CHAIN_EFAULT;
+	vmq_desc_from_ring(desc, &raw);
+	return VMQ_CHAIN_OK;
+}
+
+static int vmq_env_read_indirect(struct vmq_chain_env *env, u64 table,
+				 u32 i, struct vmq_desc *desc)
+{
+	struct vring_desc raw;
+	struct iovec iov[2];
+	struct iov_iter iter;
+	int n;
+
+	n = vmq_mem_translate(env->vq->mem, table + (u64)i * sizeof(raw),
+			      sizeof(raw), iov, ARRAY_SIZE(iov));
+	if (n < 0)
+		return VMQ_CHAIN_BAD_ADDR;
+	iov_iter_init(&iter, ITER_SOURCE, iov, n, sizeof(raw));
+	if (copy_from_iter(&raw, sizeof(raw), &iter) != sizeof(raw))
+		return VMQ_CHAIN_EFAULT;
+	vmq_desc_from_ring(desc, &raw);
+	return VMQ_CHAIN_OK;
+}
+
+static int vmq_env_add_seg(struct vmq_chain_env *env, u64 addr, u32 len,
+			   bool write)
+{
+	struct vmq_vq *vq = env->vq;
+	int n;
+
+	n = vmq_mem_translate(vq->mem, addr, len, vq->iov + env->iov,
+			      UIO_MAXIOV - env->iov);
+	if (n == -ENOBUFS)
+		return VMQ_CHAIN_TOO_MANY_SEGS;
+	if (n < 0)
+		return VMQ_CHAIN_BAD_ADDR;
+	env->iov += n;
+	if (write)
+		env->in += n;
+	else
+		env->out += n;
+	if (write && env->log && len) {
+		vq->log[vq->nlog].gpa = addr;
+		vq->log[vq->nlog].len = len;
+		vq->nlog++;
+	}
+	return VMQ_CHAIN_OK;
+}
+
+#include "desc_chain.h"
+
+/*
+ * Read the guest's avail idx. Returns false (queue stopped) if it cannot
+ * be read or claims more new entries than the ring holds.
+ */
+static bool vmq_vq_read_avail_idx(struct vmq_vq *vq)
+{
+	__virtio16 raw;
+	u16 idx;
+
+	if (get_user(raw, &vq->avail->idx)) {
+		vmq_vq_fault(vq, "avail idx unreadable");
+		return false;
+	}
+	idx = vq16_to_cpu(raw);
+	if (!vmq_avail_idx_valid(idx, vq->last_avail_idx, vq->num)) {
+		vmq_vq_fault(vq, "avail idx moved more than the ring size");
+		return false;
+	}
+	vq->avail_idx = idx;
+	return true;
+}
+
+/*
+ * Fetch the next available chain and translate its buffers into
+ * vq->iov[iov_first...]. Returns 1 with @chain filled, 0 if the ring is
+ * empty, or a negative errno after stopping the queue.
+ */
+int vmq_vq_next_chain(struct vmq_vq *vq, int iov_first,
+		      struct vmq_vq_chain *chain)
+{
+	struct vmq_chain_env env = {
+		.vq = vq,
+		.iov = iov_first,
+		.log = vmq_vq_has(vq, VHOST_F_LOG_ALL),
+	};
+	struct vmq_chain found;
+	__virtio16 raw;
+	int err;
+
+	if (vq->avail_idx == vq->last_avail_idx) {
+		if (!vmq_vq_read_avail_idx(vq))
+			return -EINVAL;
+		if (vq->avail_idx == vq->last_avail_idx)
+			return 0;
+		/*
+		 * Read ring entries only after the idx that covers them:
+		 * pairs with the guest's write barrier between filling
+		 * avail->ring and publishing avail->idx.
+		 */
+		smp_rmb();
+	}
+	if (get_user(raw, &vq->avail->ring[vq->last_avail_idx &
+					   (vq->num - 1)])) {
+		vmq_vq_fault(vq, "avail ring unreadable");
+		return -EFAULT;
+	}
+	err = vmq_chain_walk(&env, vq16_to_cpu(raw), vq->num, &found);
+	if (err) {
+		vmq_vq_error(vq, err);
+		return -EINVAL;
+	}
+	chain->head = vq16_to_cpu(raw);
+	chain->out = env.out;
+	chain->in = env.in;
+	chain->out_len = found.out_len;
+	chain->in_len = found.in_len;
+	vq->last_avail_idx++;
+	return 1;
+}
+
+/* Give back the last @n chains taken; they will be fetched again. */
+void vmq_vq_discard(struct vmq_vq *vq, unsigned int n)
+{
+	vq->last_avail_idx -= n;
+}
+
+/* Has the guest made buffers available that we have not taken? */
+bool vmq_vq_avail_empty(struct vmq_vq *vq)
+{
+	__virtio16 raw;
+
+	if (vq->avail_idx != vq->last_avail_idx)
+		return false;
+	if (get_user(raw, &vq->avail->idx))
+		return true;
+	return vq16_to_cpu(raw) == vq->avail_idx;
+}
+
+/* Ask the guest not to kick us while we are draining the ring anyway. */
+void vmq_vq_disable_notify(struct vmq_vq *vq)
+{
+	if (vq->used_flags & VRING_USED_F_NO_NOTIFY)
+		return;
+	vq->used_flags |= VRING_USED_F_NO_NOTIFY;
+	/* with EVENT_IDX, not moving avail_event is enough */
+	if (!vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX) &&
+	    vmq_vq_put_used_flags(vq))
+		vmq_vq_fault(vq, "used flags unwritable");
+}
+
+/*
+ * Ask for kicks again. Returns true if buffers came in meanwhile: the
+ * caller then disables notification and goes on draining.
+ */
+bool vmq_vq_enable_notify(struct vmq_vq *vq)
+{
+	__virtio16 raw;
+
+	if (!(vq->used_flags & VRING_USED_F_NO_NOTIFY))
+		return false;
+	vq->used_flags &= ~VRING_USED_F_NO_NOTIFY;
+	if (!vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX)) {
+		if (vmq_vq_put_used_flags(vq)) {
+			vmq_vq_fault(vq, "used flags unwritable");
+			return false;
+		}
+	} else {
+		__virtio16 __user *event = (__virtio16 __user *)
+					   &vq->used->ring[vq->num];
+
+		if (put_user(cpu_to_vq16(vq->avail_idx), event)) {
+			vmq_vq_fault(vq, "avail event unwritable");
+			return false;
+		}
+		if (vq->log_used) {
+			/* event before log */
+			smp_wmb();
+			vmq_vq_log_used(vq, (void __user *)event -
+					(void __user *)vq->used, sizeof(*event));
+			vmq_vq_log_signal(vq);
+		}
+	}
+	/*
+	 * Our flags/event write must be visible before we look at avail idx
+	 * again: pairs with the guest's full barrier between publishing a
+	 * new avail idx and reading our flags or avail_event.
+	 */
+	smp_mb();
+	if (get_user(raw, &vq->avail->idx)) {
+		vmq_vq_fault(vq, "avail idx unreadable");
+		return false;
+	}
+	return vq16_to_cpu(raw) != vq->avail_idx;
+}
+
+/* Should the guest be interrupted for what flush published? */
+static bool vmq_vq_need_notify(struct vmq_vq *vq)
+{
+	__virtio16 raw;
+	u16 old, new;
+	bool valid;
+
+	/*
+	 * Used idx before the guest's flags/used_event: pairs with the
+	 * guest's barrier between writing used_event and reading used idx.
+	 */
+	smp_mb();
+	if (vmq_vq_has(vq, VIRTIO_F_NOTIFY_ON_EMPTY) &&
+	    unlikely(vq->avail_idx == vq->last_avail_idx))
+		return true;
+	if (!vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX)) {
+		if (get_user(raw, &vq->avail->flags)) {
+			vmq_vq_fault(vq, "avail flags unreadable");
+			return true;
+		}
+		return !(vq16_to_cpu(raw) & VRING_AVAIL_F_NO_INTERRUPT);
+	}
+	old = vq->signalled_used;
+	valid = vq->signalled_used_valid;
+	new = vq->last_used_idx;
+	vq->signalled_used = new;
+	vq->signalled_used_valid = true;
+	if (unlikely(!valid))
+		return true;
+	if (get_user(raw, &vq->avail->ring[vq->num])) {
+		vmq_vq_fault(vq, "used event unreadable");
+		return true;
+	}
+	return vmq_need_event(vq16_to_cpu(raw), new, old);
+}
+
+static void vmq_vq_signal(struct vmq_vq *vq)
+{
+	if (vq->call_ctx && vmq_vq_need_notify(vq)) {
+		eventfd_signal(vq->call_ctx, 1);
+		vq->stats.interrupts++;
+	}
+}
+
+/* Queue a used entry; vmq_vq_flush_used() publishes the batch. */
+void vmq_vq_push_head(struct vmq_vq *vq, u16 head, u32 len)
+{
+	vq->heads[vq->nheads].id = cpu_to_vq32(head);
+	vq->heads[vq->nheads].len = cpu_to_vq32(len);
+	vq->nheads++;
+}
+
+static int vmq_vq_write_used(struct vmq_vq *vq, u32 start,
+			     struct vring_used_elem *heads, unsigned int n)
+{
+	struct vring_used_elem __user *used = vq->used->ring + start;
+
+	if (copy_to_user(used, heads, n * sizeof(*heads)))
+		return -EFAULT;
+	return vmq_vq_log_used(vq, (void __user *)used -
+			       (void __user *)vq->used, n * sizeof(*heads));
+}
+
+/* Publish the queued used entries and interrupt the guest if it asks. */
+void vmq_vq_flush_used(struct vmq_vq *vq)
+{
+	unsigned int n = vq->nheads, first;
+	u16 old = vq->last_used_idx, new = old + n;
+	u32 start = old & (vq->num - 1);
+
+	if (!n)
+		return;
+	vq->nheads = 0;
+	/* the batch may wrap around the end of the ring */
+	first = min(n, vq->num - start);
+	if (vmq_vq_write_used(vq, start, vq->heads, first) ||
+	    (n > first && vmq_vq_write_used(vq, 0, vq->heads + first, n - first)))
+		goto fault;
+	vq->last_used_idx = new;
+	/*
+	 * Entries before the idx that publishes them: pairs with the guest's
+	 * read barrier after it reads used->idx.
+	 */
+	smp_wmb();
+	if (put_user(cpu_to_vq16(new), &vq->used->idx))
+		goto fault;
+	if (vq->log_used) {
+		/* idx before log */
+		smp_wmb();
+		vmq_vq_log_used(vq, offsetof(struct vring_used, idx),
+				sizeof(vq->used->idx));
+		vmq_vq_log_signal(vq);
+	}
+	/* signalled_used fell out of the window if the idx wrapped past it */
+	if (unlikely((u16)(new - vq->signalled_used) < (u16)(new - old)))
+		vq->signalled_used_valid = false;
+	vmq_vq_signal(vq);
+	return;
+
+fault:
+	vmq_vq_fault(vq, "used ring unwritable");
+}
+
+/* Mark the first @len bytes of the logged in-buffers dirty. */
+void vmq_vq_log_written(struct vmq_vq *vq, u64 len)
+{
+	unsigned int i;
+	u64 l;
+
+	/* data before log: pairs with the VMM's read of the log */
+	smp_wmb();
+	for (i = 0; i < vq->nlog && len; i++) {
+		l = min(vq->log[i].len, len);
+		if (vmq_log_write(vq->log_base, vq->log[i].gpa, l)) {
+			vmq_vq_fault(vq, "dirty log unwritable");
+			return;
+		}
+		len -= l;
+	}
+	vmq_vq_log_signal(vq);
+}
+
+static long vmq_vq_set_num(struct vmq_vq *vq, void __user *argp)
+{
+	struct vhost_vring_state s;
+
+	/* resizing under an attached backend: vhost-net says EBUSY */
+	if (vq->backend)
+		return -EBUSY;
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	/* vhost-net's bounds: any power of two up to 0xffff */
+	if (!s.num || s.num > 0xffff || (s.num & (s.num - 1)))
+		return -EINVAL;
+	vq->num = s.num;
+	return 0;
+}
+
+static bool vmq_addr_fits(u64 addr)
+{
+	return (u64)(unsigned long)addr == addr;
+}
+
+static long vmq_vq_set_addr(struct vmq_vq *vq, void __user *argp)
+{
+	struct vhost_vring_addr a;
+	bool log;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.flags & ~(1U << VHOST_VRING_F_LOG))
+		return -EOPNOTSUPP;
+	if (!vmq_addr_fits(a.desc_user_addr) ||
+	    !vmq_addr_fits(a.used_user_addr) ||
+	    !vmq_addr_fits(a.avail_user_addr))
+		return -EFAULT;
+	if ((a.avail_user_addr & (VRING_AVAIL_ALIGN_SIZE - 1)) ||
+	    (a.used_user_addr & (VRING_USED_ALIGN_SIZE - 1)) ||
+	    (a.log_guest_addr & (VRING_USED_ALIGN_SIZE - 1)))
+		return -EINVAL;
+	log = a.flags & (1U << VHOST_VRING_F_LOG);
+	/* checked now only if a backend is on; else when one attaches */
+	if (vq->backend) {
+		if (!vmq_ring_access_ok(vq, vq->num,
+					u64_to_user_ptr(a.desc_user_addr),
+					u64_to_user_ptr(a.avail_user_addr),
+					u64_to_user_ptr(a.used_user_addr)))
+			return -EINVAL;
+		if (log && !vmq_log_access_ok(vq->log_base, a.log_guest_addr,
+					      vmq_vq_used_size(vq, vq->num)))
+			return -EINVAL;
+	}
+	vq->log_used = log;
+	vq->desc = u64_to_user_ptr(a.desc_user_addr);
+	vq->avail = u64_to_user_ptr(a.avail_user_addr);
+	vq->used = u64_to_user_ptr(a.used_user_addr);
+	vq->log_addr = a.log_guest_addr;
+	return 0;
+}
+
+static long vmq_vq_set_base(struct vmq_vq *vq, void __user *argp)
+{
+	struct vhost_vring_state s;
+
+	if (vq->backend)
+		return -EBUSY;
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	if (s.num > 0xffff)
+		return -EINVAL;
+	vq->last_avail_idx = s.num;
+	vq->avail_idx = s.num;
+	/* the VMM restarts the ring: a guest error no longer holds it */
+	vq->broken = false;
+	return 0;
+}
+
+static long vmq_vq_get_base(struct vmq_vq *vq, void __user *argp)
+{
+	struct vhost_vring_state s = {
+		.index = vq->index,
+		.num = vq->last_avail_idx,
+	};
+
+	return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+static long vmq_vq_set_kick(struct vmq_vq *vq, void __user *argp)
+{
+	struct vhost_vring_file f;
+	struct file *file;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	file = f.fd == VHOST_FILE_UNBIND ? NULL : eventfd_fget(f.fd);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	if (file == vq->kick) {
+		if (file)
+			fput(file);
+		return 0;
+	}
+	if (vq->kick) {
+		vmq_poll_stop(&vq->poll);
+		fput(vq->kick);
+	}
+	vq->kick = file;
+	return file ? vmq_poll_start(&vq->poll, file) : 0;
+}
+
+static long vmq_vq_set_ctx(struct eventfd_ctx **slot, void __user *argp)
+{
+	struct vhost_vring_file f;
+	struct eventfd_ctx *ctx;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	ctx = f.fd == VHOST_FILE_UNBIND ? NULL : eventfd_ctx_fdget(f.fd);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	swap(ctx, *slot);
+	if (ctx)
+		eventfd_ctx_put(ctx);
+	return 0;
+}
+
+static long vmq_vq_busyloop(struct vmq_vq *vq, unsigned int cmd,
+			    void __user *argp)
+{
+	struct vhost_vring_state s;
+
+	if (cmd == VHOST_SET_VRING_BUSYLOOP_TIMEOUT) {
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		vq->busyloop_timeout = s.num;
+		return 0;
+	}
+	s.index = vq->index;
+	s.num = vq->busyloop_timeout;
+	return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+/*
+ * The per-vring ioctls, under vq->mutex, with vhost-net's errno for each
+ * failure. The caller has checked ownership and the index.
+ */
+long vmq_vq_ioctl(struct vmq_vq *vq, unsigned int cmd, void __user *argp)
+{
+	long ret;
+
+	mutex_lock(&vq->mutex);
+	switch (cmd) {
+	case VHOST_SET_VRING_NUM:
+		ret = vmq_vq_set_num(vq, argp);
+		break;
+	case VHOST_SET_VRING_ADDR:
+		ret = vmq_vq_set_addr(vq, argp);
+		break;
+	case VHOST_SET_VRING_BASE:
+		ret = vmq_vq_set_base(vq, argp);
+		break;
+	case VHOST_GET_VRING_BASE:
+		ret = vmq_vq_get_base(vq, argp);
+		break;
+	case VHOST_SET_VRING_KICK:
+		ret = vmq_vq_set_kick(vq, argp);
+		break;
+	case VHOST_SET_VRING_CALL:
+		ret = vmq_vq_set_ctx(&vq->call_ctx, argp);
+		break;
+	case VHOST_SET_VRING_ERR:
+		ret = vmq_vq_set_ctx(&vq->error_ctx, argp);
+		break;
+	case VHOST_SET_VRING_BUSYLOOP_TIMEOUT:
+	case VHOST_GET_VRING_BUSYLOOP_TIMEOUT:
+		ret = vmq_vq_busyloop(vq, cmd, argp);
+		break;
+	default:
+		ret = -ENOIOCTLCMD;
+	}
+	mutex_unlock(&vq->mutex);
+	return ret;
+}

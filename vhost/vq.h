@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vq.h - one virtqueue: its ring in the owner's memory, its eventfds, its
+ * cursors, and the ring operations a device handler uses. Nothing here
+ * knows about tap or networking.
+ */
+#ifndef VMQ_VQ_H
+#define VMQ_VQ_H
+
+#include <linux/eventfd.h>
+#include <linux/mutex.h>
+#include <linux/uio.h>
+#include <linux/virtio_byteorder.h>
+#include <linux/virtio_ring.h>
+
+#include "desc.h"
+#include "worker.h"
+
+struct vmq_mem;
+
+/* Guests of this module are little endian: virtio 1.x, or legacy on x86. */
+#define vq16_to_cpu(v)		__virtio16_to_cpu(true, v)
+#define vq32_to_cpu(v)		__virtio32_to_cpu(true, v)
+#define vq64_to_cpu(v)		__virtio64_to_cpu(true, v)
+#define cpu_to_vq16(v)		__cpu_to_virtio16(true, v)
+#define cpu_to_vq32(v)		__cpu_to_virtio32(true, v)
+
+/* heads kept for one batched used-ring update; one packet may take 1024 */
+#define VMQ_USED_BATCH		64
+#define VMQ_HEADS_MAX		(UIO_MAXIOV + VMQ_USED_BATCH)
+
+struct vmq_vq_stats {
+	u64 packets;
+	u64 bytes;
+	u64 kicks;
+	u64 interrupts;
+	u64 wakeups;
+	u64 drops;
+	u64 errors;			/* sum of chain_errors and ring faults */
+	u64 chain_errors[VMQ_CHAIN_NR_ERRORS];
+};
+
+/* a guest range the device wrote, for the dirty log */
+struct vmq_log_entry {
+	u64 gpa;
+	u64 len;
+};
+
+/* one chain as vmq_vq_next_chain() found it */
+struct vmq_vq_chain {
+	u16 head;
+	int out, in;			/* iovecs of each direction */
+	u64 out_len, in_len;		/* bytes of each direction */
+};
+
+struct vmq_vq {
+	/*
+	 * Held by the handler for a whole run and by every ioctl that
+	 * touches the ring; nests inside the device mutex.
+	 */
+	struct mutex mutex;
+	unsigned int index;
+
+	/* Everything from here on is zeroed by vmq_vq_reset(). */
+
+	/* The ring, as the VMM set it; fixed while a backend is attached. */
+	u32 num;
+	struct vring_desc __user *desc;
+	struct vring_avail __user *avail;
+	struct vring_used __user *used;
+	bool log_used;			/* VHOST_VRING_F_LOG */
+	u64 log_addr;			/* guest address of the used ring */
+	void __user *log_base;
+	struct eventfd_ctx *log_ctx;
+	const struct vmq_mem *mem;	/* the device's table; see mem.h */
+	u64 features;
+	u32 busyloop_timeout;		/* microseconds */
+
+	struct file *kick;
+	struct eventfd_ctx *call_ctx;
+	struct eventfd_ctx *error_ctx;
+	struct vmq_poll poll;		/* kick -> handler */
+
+	void *backend;			/* the device's; NULL: inactive */
+	bool broken;			/* a guest error stopped the queue */
+
+	/* cursors, in ring index space (free-running u16) */
+	u16 last_avail_idx;		/* next entry we consume */
+	u16 avail_idx;			/* guest's avail idx, last read */
+	u16 last_used_idx;		/* next used entry we write */
+	u16 signalled_used;		/* used idx at the last interrupt */
+	bool signalled_used_valid;
+	u16 used_flags;
+
+	/* scratch of the handler: iovecs, pending used heads, dirty log */
+	struct iovec *iov;		/* UIO_MAXIOV */
+	struct vring_used_elem *heads;	/* VMQ_HEADS_MAX */
+	unsigned int nheads;
+	struct vmq_log_entry *log;	/* UIO_MAXIOV */
+	unsigned int nlog;
+
+	struct vmq_vq_stats stats;
+};
+
+void vmq_vq_init(struct vmq_vq *vq, unsigned int index, vmq_work_fn_t kick);
+int vmq_vq_alloc_scratch(struct vmq_vq *vq);
+void vmq_vq_reset(struct vmq_vq *vq);
+long vmq_vq_ioctl(struct vmq_vq *vq, unsigned int cmd, void __user *argp);
+
+static inline bool vmq_vq_has(const struct vmq_vq *vq, unsigned int bit)
+{
+	return vq->features & (1ULL << bit);
+}
+
+bool vmq_vq_log_access_ok(struct vmq_vq *vq, void __user *log_base);
+bool vmq_vq_access_ok(struct vmq_vq *vq);
+int vmq_vq_init_access(struct vmq_vq *vq);
+
+int vmq_vq_next_chain(struct vmq_vq *vq, int iov_first,
+		      struct vmq_vq_chain *chain);
+void vmq_vq_discard(struct vmq_vq *vq, unsigned int n);
+void vmq_vq_error(struct vmq_vq *vq, enum vmq_chain_error why);
+void vmq_vq_fault(struct vmq_vq *vq, const char *what);
+
+void vmq_vq_disable_notify(struct vmq_vq *vq);
+bool vmq_vq_enable_notify(struct vmq_vq *vq);
+bool vmq_vq_avail_empty(struct vmq_vq *vq);
+
+void vmq_vq_push_head(struct vmq_vq *vq, u16 head, u32 len);
+void vmq_vq_flush_used(struct vmq_vq *vq);
+void vmq_vq_log_written(struct vmq_vq *vq, u64 len);
+
+#endif /* VMQ_VQ_H */

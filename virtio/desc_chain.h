@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * desc_chain.h - walking a split-ring descriptor chain, written once for
+ * the module and for userspace (unit tests, fuzzers).
+ *
+ * Every field comes from the guest, so every one is checked: indices
+ * against the table size, chain length against the table size (a chain
+ * longer than its table must loop), indirect tables for length, nesting
+ * and placement, and the rule that device-readable descriptors all come
+ * before device-writable ones.
+ *
+ * The includer provides memory access by defining, as static functions:
+ *
+ *   int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
+ *                         struct vmq_desc *desc);
+ *	entry i of the ring's descriptor table (i < num is checked here);
+ *   int vmq_env_read_indirect(struct vmq_chain_env *env, u64 table,
+ *                             u32 i, struct vmq_desc *desc);
+ *	entry i of the indirect table at guest address table;
+ *   int vmq_env_add_seg(struct vmq_chain_env *env, u64 addr, u32 len,
+ *                       bool write);
+ *	one buffer of the chain, in order.
+ *
+ * Each returns 0 or a VMQ_CHAIN_* error, which ends the walk.
+ */
+#ifndef VMQ_DESC_CHAIN_H
+#define VMQ_DESC_CHAIN_H
+
+#include "desc.h"
+
+struct vmq_chain_env;
+static int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
+			     struct vmq_desc *desc);
+static int vmq_env_read_indirect(struct vmq_chain_env *env, u64 table,
+				 u32 i, struct vmq_desc *desc);
+static int vmq_env_add_seg(struct vmq_chain_env *env, u64 addr, u32 len,
+			   bool write);
+
+static inline int vmq_chain_add(struct vmq_chain_env *env,
+				struct vmq_chain *chain,
+				const struct vmq_desc *desc)
+{
+	bool write = desc->flags & VMQ_DESC_F_WRITE;
+
+	if (write) {
+		chain->in_descs++;
+		chain->in_len += desc->len;
+	} else {
+		if (chain->in_descs)
+			return VMQ_CHAIN_OUT_AFTER_IN;
+		chain->out_descs++;
+		chain->out_len += desc->len;
+	}
+	return vmq_env_add_seg(env, desc->addr, desc->len, write);
+}
+
+/* Walk the indirect table @ind points to; no further nesting. */
+static inline int vmq_chain_walk_indirect(struct vmq_chain_env *env,
+					  struct vmq_chain *chain,
+					  const struct vmq_desc *ind)
+{
+	struct vmq_desc desc;
+	u32 count, i = 0, seen = 0;
+	int err;
+
+	if (!ind->len || ind->len % sizeof(struct vmq_desc) ||
+	    ind->len / sizeof(struct vmq_desc) > VMQ_INDIRECT_MAX)
+		return VMQ_CHAIN_BAD_INDIRECT;
+	count = ind->len / sizeof(struct vmq_desc);
+	for (;;) {
+		if (++seen > count)
+			return VMQ_CHAIN_LOOP;
+		err = vmq_env_read_indirect(env, ind->addr, i, &desc);
+		if (err)
+			return err;
+		if (desc.flags & VMQ_DESC_F_INDIRECT)
+			return VMQ_CHAIN_NESTED_INDIRECT;
+		err = vmq_chain_add(env, chain, &desc);
+		if (err)
+			return err;
+		if (!(desc.flags & VMQ_DESC_F_NEXT))
+			return VMQ_CHAIN_OK;
+		i = desc.next;
+		if (i >= count)
+			return VMQ_CHAIN_BAD_NEXT;
+	}
+}
+
+/*
+ * Walk the chain starting at @head of a ring of @num entries, handing each
+ * buffer to vmq_env_add_seg(). On error the walk stops where it was.
+ */
+static inline int vmq_chain_walk(struct vmq_chain_env *env, u32 head,
+				 u32 num, struct vmq_chain *chain)
+{
+	struct vmq_desc desc;
+	u32 i = head, seen = 0;
+	int err;
+
+	chain->out_descs = 0;
+	chain->in_descs = 0;
+	chain->out_len = 0;
+	chain->in_len = 0;
+	if (head >= num)
+		return VMQ_CHAIN_BAD_HEAD;
+	for (;;) {
+		if (++seen > num)
+			return VMQ_CHAIN_LOOP;
+		err = vmq_env_read_desc(env, i, &desc);
+		if (err)
+			return err;
+		if (desc.flags & VMQ_DESC_F_INDIRECT)
+			err = vmq_chain_walk_indirect(env, chain, &desc);
+		else
+			err = vmq_chain_add(env, chain, &desc);
+		if (err)
+			return err;
+		if (!(desc.flags & VMQ_DESC_F_NEXT))
+			return VMQ_CHAIN_OK;
+		i = desc.next;
+		if (i >= num)
+			return VMQ_CHAIN_BAD_NEXT;
+	}
+}
+
+#endif /* VMQ_DESC_CHAIN_H */
