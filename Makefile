@@ -37,6 +37,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/*_test.c))
 UNITTESTS := $(patsubst selftests/unit/%.c,$(BUILD)/unit/%,$(wildcard selftests/unit/*_test.c))
 USER_HEADERS := $(wildcard uapi/linux/*.h virtio/*.h selftests/*.h)
+GUESTLIB := $(BUILD)/lib/libvmqguest.a
 
 .PHONY: all module userspace deps ksrc lint sparse checkpatch unit \
 	selftests check run vm clean need-kdir
@@ -52,9 +53,15 @@ module: need-kdir
 
 userspace: $(SELFTESTS) $(UNITTESTS)
 
-$(BUILD)/selftests/%: selftests/%.c $(KSRC)/.stamp $(USER_HEADERS)
+$(BUILD)/selftests/%: selftests/%.c $(GUESTLIB) $(KSRC)/.stamp $(USER_HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -o $@ $< -lpthread
+	$(CC) $(USER_CFLAGS) -o $@ $< $(GUESTLIB) -lpthread
+
+# the userspace guest driver, shared by the selftests and the benchmarks
+$(GUESTLIB): virtio/guest.c $(USER_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -c -o $(BUILD)/lib/guest.o $<
+	$(AR) rcs $@ $(BUILD)/lib/guest.o
 $(BUILD)/unit/%: selftests/unit/%.c $(KSRC)/.stamp $(USER_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<

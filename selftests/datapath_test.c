@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * datapath_test.c - frames through one queue pair, byte for byte, both
+ * ways, against /dev/vhost-net and /dev/vhost-mq: every frame size from 14
+ * bytes to 64 KiB, chains split over many descriptors, indirect tables,
+ * mergeable rx buffers, header placement, event idx on and off, ring
+ * sizes 1 to 32768, stop/restart, RESET_OWNER and busy polling.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <linux/vhost.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+
+#include "guest.h"
+#include "vmq_net.h"
+#include "vmq_test.h"
+#include "kselftest_harness.h"
+
+#define F(bit)		(1ULL << (bit))
+#define GUEST_MEM	(192UL << 20)
+#define GUEST_GPA	0x40000000ULL
+#define TAP_MTU		65521		/* 64 KiB frames fit */
+#define MAX_FRAME	65535
+#define WAIT_MS		5000
+
+FIXTURE(dp) {
+	struct vmq_guest g;
+	struct vmq_gvq rx, tx;
+	struct vmq_tap tap;
+	int fd;
+	size_t hdr_len;			/* vnet header the guest sees */
+	unsigned char frame[MAX_FRAME], got[MAX_FRAME + 64];
+};
+
+FIXTURE_VARIANT(dp) {
+	const char *path;
+	uint64_t features;
+	bool vhost_hdr;			/* vhost adds/strips the header */
+};
+
+#define V1_MRG	(F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MRG_RXBUF))
+
+FIXTURE_VARIANT_ADD(dp, net_v1_mrg_evidx) {
+	.path = VHOST_NET_PATH,
+	.features = V1_MRG | F(VIRTIO_RING_F_EVENT_IDX),
+};
+
+FIXTURE_VARIANT_ADD(dp, mq_v1_mrg_evidx) {
+	.path = VHOST_MQ_PATH,
+	.features = V1_MRG | F(VIRTIO_RING_F_EVENT_IDX),
+};
+
+FIXTURE_VARIANT_ADD(dp, net_v1_mrg_noevidx) {
+	.path = VHOST_NET_PATH,
+	.features = V1_MRG,
+};
+
+FIXTURE_VARIANT_ADD(dp, mq_v1_mrg_noevidx) {
+	.path = VHOST_MQ_PATH,
+	.features = V1_MRG,
+};
+
+FIXTURE_VARIANT_ADD(dp, net_legacy_big) {
+	.path = VHOST_NET_PATH,
+	.features = F(VIRTIO_RING_F_EVENT_IDX) | F(VIRTIO_RING_F_INDIRECT_DESC),
+};
+
+FIXTURE_VARIANT_ADD(dp, mq_legacy_big) {
+	.path = VHOST_MQ_PATH,
+	.features = F(VIRTIO_RING_F_EVENT_IDX) | F(VIRTIO_RING_F_INDIRECT_DESC),
+};
+
+FIXTURE_VARIANT_ADD(dp, net_vhost_hdr) {
+	.path = VHOST_NET_PATH,
+	.features = V1_MRG | F(VHOST_NET_F_VIRTIO_NET_HDR),
+	.vhost_hdr = true,
+};
+
+FIXTURE_VARIANT_ADD(dp, mq_vhost_hdr) {
+	.path = VHOST_MQ_PATH,
+	.features = V1_MRG | F(VHOST_NET_F_VIRTIO_NET_HDR),
+	.vhost_hdr = true,
+};
+
+static bool mergeable(const FIXTURE_VARIANT(dp) *v)
+{
+	return v->features & F(VIRTIO_NET_F_MRG_RXBUF);
+}
+
+/* Open the device and wire a guest with rings of @num to a fresh tap. */
+static int dp_start(FIXTURE_DATA(dp) *self, const FIXTURE_VARIANT(dp) *v,
+		    uint32_t num)
+{
+	bool evidx = v->features & F(VIRTIO_RING_F_EVENT_IDX);
+	uint64_t features = v->features;
+	int r;
+
+	self->hdr_len = v->features & V1_MRG ? 12 : 10;
+	self->fd = open(v->path, O_RDWR | O_CLOEXEC);
+	if (self->fd < 0)
+		return -errno;
+	if (ioctl(self->fd, VHOST_SET_OWNER, NULL) ||
+	    ioctl(self->fd, VHOST_SET_FEATURES, &features))
+		return -errno;
+	r = vmq_guest_init(&self->g, GUEST_MEM, GUEST_GPA);
+	if (!r)
+		r = vmq_gvq_init(&self->rx, &self->g, 0, num, evidx);
+	if (!r)
+		r = vmq_gvq_init(&self->tx, &self->g, 1, num, evidx);
+	if (!r)
+		r = vmq_vhost_set_mem(self->fd, &self->g);
+	if (!r)
+		r = vmq_vhost_setup_vq(self->fd, &self->rx);
+	if (!r)
+		r = vmq_vhost_setup_vq(self->fd, &self->tx);
+	if (!r)
+		r = vmq_vhost_set_backend(self->fd, 0, self->tap.fd[0]);
+	if (!r)
+		r = vmq_vhost_set_backend(self->fd, 1, self->tap.fd[0]);
+	return r;
+}
+
+static void dp_stop(FIXTURE_DATA(dp) *self)
+{
+	close(self->fd);
+	vmq_gvq_destroy(&self->rx);
+	vmq_gvq_destroy(&self->tx);
+	vmq_guest_destroy(&self->g);
+}
+
+FIXTURE_SETUP(dp)
+{
+	vmq_kmsg_mark(_metadata->name, variant->path);
+	ASSERT_EQ(0, vmq_netns_enter());
+	ASSERT_EQ(0, vmq_tap_open(&self->tap, "vmq0", 1,
+				  variant->vhost_hdr ? 0 :
+				  (variant->features & V1_MRG ? 12 : 10),
+				  TAP_MTU));
+	ASSERT_EQ(0, dp_start(self, variant, 256));
+}
+
+FIXTURE_TEARDOWN(dp)
+{
+	dp_stop(self);
+	vmq_tap_close(&self->tap);
+}
+
+/*
+ * Guest -> tap: post header + frame split into @nsegs buffers (or through
+ * an indirect table), kick, and return what the tap side received.
+ */
+static ssize_t tx_frame(FIXTURE_DATA(dp) *self, size_t len, uint32_t seq,
+			unsigned int nsegs, bool indirect)
+{
+	struct vmq_gbuf bufs[64];
+	unsigned char *p;
+	size_t off = 0, chunk;
+	unsigned int n = 0;
+
+	vmq_frame_fill(self->frame, len, seq);
+	p = vmq_guest_alloc(&self->g, self->hdr_len, 8);
+	bufs[n++] = (struct vmq_gbuf){ p, self->hdr_len };
+	chunk = (len + nsegs - 1) / nsegs;
+	while (off < len) {
+		size_t l = len - off < chunk ? len - off : chunk;
+
+		p = vmq_guest_alloc(&self->g, l, 1);
+		if (!p)
+			return -ENOMEM;
+		memcpy(p, self->frame + off, l);
+		bufs[n++] = (struct vmq_gbuf){ p, l };
+		off += l;
+	}
+	if (vmq_gvq_add(&self->tx, bufs, n, 0, self, indirect))
+		return -ENOSPC;
+	vmq_gvq_kick(&self->tx);
+	return vmq_pkt_recv(self->tap.pkt, self->got, sizeof(self->got),
+			    WAIT_MS);
+}
+
+/* Reap @n tx buffers; how many came back. */
+static int tx_reap(FIXTURE_DATA(dp) *self, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!vmq_gvq_get_wait(&self->tx, NULL, WAIT_MS))
+			break;
+	return i;
+}
+
+struct rxbuf {
+	unsigned char *p;
+	uint32_t len;
+};
+
+/* Post @n rx chains of @size bytes, each split into @nsegs buffers. */
+static int rx_post(FIXTURE_DATA(dp) *self, int n, size_t size,
+		   unsigned int nsegs, bool indirect)
+{
+	struct vmq_gbuf bufs[64];
+	struct rxbuf *rb;
+	unsigned int k;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		rb = vmq_guest_alloc(&self->g, sizeof(*rb), 8);
+		rb->p = vmq_guest_alloc(&self->g, size, 8);
+		rb->len = size;
+		if (!rb->p)
+			return -ENOMEM;
+		for (k = 0; k < nsegs; k++)
+			bufs[k] = (struct vmq_gbuf){ rb->p + k * (size / nsegs),
+				k + 1 < nsegs ? size / nsegs :
+				size - k * (size / nsegs) };
+		if (vmq_gvq_add(&self->rx, bufs, 0, nsegs, rb, indirect))
+			return -ENOSPC;
+	}
+	vmq_gvq_kick(&self->rx);
+	return 0;
+}
+
+/*
+ * Reap one received frame (all its mergeable buffers), leaving the header
+ * in hdr and the frame in self->got. Returns the frame length the guest
+ * got, or a negative errno.
+ */
+static ssize_t rx_reap(FIXTURE_DATA(dp) *self,
+		       struct virtio_net_hdr_mrg_rxbuf *hdr)
+{
+	size_t total = 0, hl = self->hdr_len;
+	unsigned int nbufs = 1, i;
+	struct rxbuf *rb;
+	uint32_t used;
+
+	for (i = 0; i < nbufs; i++) {
+		rb = vmq_gvq_get_wait(&self->rx, &used, WAIT_MS);
+		if (!rb)
+			return -ETIMEDOUT;
+		if (used > rb->len)
+			return -EOVERFLOW;
+		if (i == 0) {
+			memset(hdr, 0, sizeof(*hdr));
+			memcpy(hdr, rb->p, hl);
+			if (hl == 12)
+				nbufs = hdr->num_buffers;
+			if (!nbufs || used < hl)
+				return -EPROTO;
+			memcpy(self->got, rb->p + hl, used - hl);
+			total = used - hl;
+		} else {
+			if (total + used > sizeof(self->got))
+				return -EOVERFLOW;
+			memcpy(self->got + total, rb->p, used);
+			total += used;
+		}
+	}
+	return total;
+}
+
+/* Tap -> guest: send a frame of @len, then reap it. */
+static ssize_t rx_frame(FIXTURE_DATA(dp) *self, size_t len, uint32_t seq,
+			struct virtio_net_hdr_mrg_rxbuf *hdr)
+{
+	vmq_frame_fill(self->frame, len, seq);
+	if (vmq_pkt_send(self->tap.pkt, self->tap.ifindex, self->frame,
+			 len) != (ssize_t)len)
+		return -errno;
+	return rx_reap(self, hdr);
+}
+
+static const size_t sizes[] = {
+	14, 15, 60, 64, 65, 511, 1024, 1514, 1515, 4096, 9014, 32768,
+	MAX_FRAME - 16, MAX_FRAME,
+};
+
+TEST_F(dp, tx_every_size_arrives_byte_exact)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		ssize_t got = tx_frame(self, sizes[i], i, 1, false);
+
+		ASSERT_EQ((ssize_t)sizes[i], got) TH_LOG("size %zu", sizes[i]);
+		ASSERT_EQ(0, memcmp(self->frame, self->got, sizes[i]));
+	}
+	EXPECT_EQ((int)ARRAY_SIZE(sizes), tx_reap(self, ARRAY_SIZE(sizes)));
+}
+
+TEST_F(dp, tx_chain_split_across_16_descriptors)
+{
+	ASSERT_EQ(9014, tx_frame(self, 9014, 1, 16, false));
+	EXPECT_EQ(0, memcmp(self->frame, self->got, 9014));
+	ASSERT_EQ(61, tx_frame(self, 61, 2, 60, false));
+	EXPECT_EQ(0, memcmp(self->frame, self->got, 61));
+	EXPECT_EQ(2, tx_reap(self, 2));
+}
+
+TEST_F(dp, tx_indirect_table)
+{
+	ASSERT_EQ(1514, tx_frame(self, 1514, 3, 8, true));
+	EXPECT_EQ(0, memcmp(self->frame, self->got, 1514));
+	EXPECT_EQ(1, tx_reap(self, 1));
+}
+
+TEST_F(dp, tx_many_frames_in_order)
+{
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		ASSERT_EQ(200, tx_frame(self, 200, i, 1, false));
+		ASSERT_EQ(0, memcmp(self->frame, self->got, 200)) TH_LOG("#%d", i);
+		/* keep the ring from filling */
+		if (i % 100 == 99)
+			ASSERT_EQ(100, tx_reap(self, 100));
+	}
+}
+
+TEST_F(dp, rx_every_size_arrives_byte_exact)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+	unsigned int i;
+	/* mergeable: 4 KiB buffers; else each buffer takes a whole frame */
+	size_t bufsz = mergeable(variant) ? 4096 : MAX_FRAME + 12;
+
+	ASSERT_EQ(0, rx_post(self, mergeable(variant) ? 200 : 14, bufsz, 1,
+			     false));
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		ssize_t got = rx_frame(self, sizes[i], i, &hdr);
+
+		ASSERT_EQ((ssize_t)sizes[i], got) TH_LOG("size %zu", sizes[i]);
+		ASSERT_EQ(0, memcmp(self->frame, self->got, sizes[i]));
+		EXPECT_EQ(0, hdr.hdr.gso_type);
+		if (self->hdr_len == 12)
+			EXPECT_EQ(mergeable(variant) ?
+				  (sizes[i] + 12 + 4095) / 4096 : 1,
+				  hdr.num_buffers);
+	}
+}
+
+TEST_F(dp, rx_chain_split_across_descriptors_and_indirect)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+
+	ASSERT_EQ(0, rx_post(self, 2, MAX_FRAME + 12, 16, false));
+	ASSERT_EQ(MAX_FRAME, rx_frame(self, MAX_FRAME, 7, &hdr));
+	EXPECT_EQ(0, memcmp(self->frame, self->got, MAX_FRAME));
+	ASSERT_EQ(1514, rx_frame(self, 1514, 8, &hdr));
+	EXPECT_EQ(0, memcmp(self->frame, self->got, 1514));
+	ASSERT_EQ(0, rx_post(self, 1, MAX_FRAME + 12, 32, true));
+	ASSERT_EQ(9000, rx_frame(self, 9000, 9, &hdr));
+	EXPECT_EQ(0, memcmp(self->frame, self->got, 9000));
+}
+
+TEST_F(dp, rx_frame_waits_for_buffers)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+
+	vmq_frame_fill(self->frame, 300, 5);
+	ASSERT_EQ(300, vmq_pkt_send(self->tap.pkt, self->tap.ifindex,
+				    self->frame, 300));
+	usleep(100000);
+	/* nothing posted yet: nothing used */
+	EXPECT_EQ(NULL, vmq_gvq_get(&self->rx, NULL));
+	ASSERT_EQ(0, rx_post(self, 1, MAX_FRAME + 12, 1, false));
+	/* the waiting frame lands in the buffer the kick announced */
+	ASSERT_EQ(300, rx_reap(self, &hdr));
+	EXPECT_EQ(0, memcmp(self->frame, self->got, 300));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guest.c - the userspace guest driver and VMM helpers of guest.h.
+ *
+ * Barriers: the device runs on another CPU, so the driver publishes ring
+ * entries with release semantics and reads the device's with acquire, as
+ * the virtio spec's driver-side barriers require.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/vhost.h>
+
+#include "guest.h"
+
+#define wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
+#define rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+/*
+ * Ring fields the device writes concurrently are read and written once
+ * each; they are little endian, as is every host we run on.
+ */
+#define RD16(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define WR16(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+/* EVENT_IDX fields past the end of each ring */
+static uint16_t *vmq_used_event(struct vmq_gvq *vq)
+{
+	return &vq->vring.avail->ring[vq->num];
+}
+
+static uint16_t *vmq_avail_event(struct vmq_gvq *vq)
+{
+	return (uint16_t *)&vq->vring.used->ring[vq->num];
+}
+
+int vmq_guest_init(struct vmq_guest *g, size_t size, uint64_t gpa)
+{
+	void *p;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	g->base = p;
+	g->gpa = gpa;
+	g->size = size;
+	g->used = 0;
+	return 0;
+}
+
+void vmq_guest_destroy(struct vmq_guest *g)
+{
+	if (g->base)
+		munmap(g->base, g->size);
+	g->base = NULL;
+}
+
+void *vmq_guest_alloc(struct vmq_guest *g, size_t size, size_t align)
+{
+	size_t at = (g->used + align - 1) & ~(align - 1);
+
+	if (at > g->size || size > g->size - at)
+		return NULL;
+	g->used = at + size;
+	memset(g->base + at, 0, size);
+	return g->base + at;
+}
+
+uint64_t vmq_gpa(const struct vmq_guest *g, const void *p)
+{
+	return g->gpa + ((const uint8_t *)p - g->base);
+}
+
+int vmq_gvq_init(struct vmq_gvq *vq, struct vmq_guest *g, unsigned int index,
+		 uint32_t num, bool event_idx)
+{
+	uint32_t i;
+
+	memset(vq, 0, sizeof(*vq));
+	vq->g = g;
+	vq->index = index;
+	vq->num = num;
+	vq->event_idx = event_idx;
+	vq->vring.num = num;
+	vq->vring.desc = vmq_guest_alloc(g, 16 * num, 16);
+	vq->vring.avail = vmq_guest_alloc(g, 6 + 2 * num, 2);
+	vq->vring.used = vmq_guest_alloc(g, 6 + 8 * num, 4096);
+	vq->token = calloc(num, sizeof(*vq->token));
+	vq->ndesc = calloc(num, sizeof(*vq->ndesc));
+	vq->indirect = calloc(num, sizeof(*vq->indirect));
+	vq->indirect_cap = calloc(num, sizeof(*vq->indirect_cap));
+	if (!vq->vring.desc || !vq->vring.avail || !vq->vring.used ||
+	    !vq->token || !vq->ndesc || !vq->indirect || !vq->indirect_cap)
+		return -ENOMEM;
+	for (i = 0; i < num; i++)
+		vq->vring.desc[i].next = (i + 1) % num;
+	vq->num_free = num;
+	vq->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	vq->call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	vq->err_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (vq->kick_fd < 0 || vq->call_fd < 0 || vq->err_fd < 0)
+		return -errno;
+	return 0;
+}
+
+void vmq_gvq_destroy(struct vmq_gvq *vq)
+{
+	free(vq->token);
+	free(vq->ndesc);
+	free(vq->indirect);
+	free(vq->indirect_cap);
+	close(vq->kick_fd);
+	close(vq->call_fd);
+	close(vq->err_fd);
+}
+
+static void vmq_gvq_fill(struct vmq_gvq *vq, struct vring_desc *d,
+			 const struct vmq_gbuf *b, bool write, bool more)
+{
+	d->addr = vmq_gpa(vq->g, b->addr);
+	d->len = b->len;
+	d->flags = (write ? VRING_DESC_F_WRITE : 0) |
+		   (more ? VRING_DESC_F_NEXT : 0);
+}
+
+static struct vring_desc *vmq_gvq_table(struct vmq_gvq *vq, uint16_t head,
+					unsigned int n)
+{
+	/* a table per head, grown by replacing it (the arena never frees) */
+	if (!vq->indirect[head] || vq->indirect_cap[head] < n) {
+		unsigned int cap = n < 16 ? 16 : n;
+
+		vq->indirect[head] = vmq_guest_alloc(vq->g, 16 * cap, 16);
+		vq->indirect_cap[head] = vq->indirect[head] ? cap : 0;
+	}
+	return vq->indirect[head];
+}
+
+/*
+ * Post a chain of @out device-readable then @in device-writable buffers,
+ * directly or through an indirect table. Returns 0 or -ENOSPC.
+ */
+int vmq_gvq_add(struct vmq_gvq *vq, const struct vmq_gbuf *bufs,
+		unsigned int out, unsigned int in, void *token, bool indirect)
+{
+	struct vring_desc *desc = vq->vring.desc;
+	unsigned int total = out + in, need = indirect ? 1 : total, k;
+	uint16_t head = vq->free_head, i = head;
+
+	if (!total || vq->num_free < need)
+		return -ENOSPC;
+	if (indirect) {
+		struct vring_desc *t = vmq_gvq_table(vq, head, total);
+
+		if (!t)
+			return -ENOMEM;
+		for (k = 0; k < total; k++) {
+			vmq_gvq_fill(vq, &t[k], &bufs[k], k >= out,
+				     k + 1 < total);
+			t[k].next = k + 1;
+		}
+		desc[head].addr = vmq_gpa(vq->g, t);
+		desc[head].len = 16 * total;
+		desc[head].flags = VRING_DESC_F_INDIRECT;
+		vq->free_head = desc[head].next;
+	} else {
+		for (k = 0; k < total; k++) {
+			vmq_gvq_fill(vq, &desc[i], &bufs[k], k >= out,
+				     k + 1 < total);
+			i = desc[i].next;
+		}
+		vq->free_head = i;
+	}
+	vq->num_free -= need;
+	vq->token[head] = token;
+	vq->ndesc[head] = need;
+	vq->vring.avail->ring[vq->avail_idx & (vq->num - 1)] = head;
+	/* the entry before the idx that publishes it */
+	wmb();
+	vq->avail_idx++;
+	WR16(&vq->vring.avail->idx, vq->avail_idx);
+	return 0;
+}
+
+/* Tell the device about new buffers, if it asked to be told. */
+bool vmq_gvq_kick(struct vmq_gvq *vq)
+{
+	uint16_t old = vq->kicked_idx, new = vq->avail_idx;
+	uint64_t one = 1;
+	bool need;
+
+	/* avail idx before reading the device's flags or avail_event */
+	mb();
+	vq->kicked_idx = new;
+	if (vq->event_idx)
+		need = vring_need_event(RD16(vmq_avail_event(vq)), new, old);
+	else
+		need = !(RD16(&vq->vring.used->flags) & VRING_USED_F_NO_NOTIFY);
+	if (need && write(vq->kick_fd, &one, sizeof(one)) == sizeof(one))
+		vq->kicks++;
+	return need;
+}
+
+static void vmq_gvq_free(struct vmq_gvq *vq, uint16_t head)
+{
+	struct vring_desc *desc = vq->vring.desc;
+	unsigned int n = vq->ndesc[head], k;
+	uint16_t i = head;
+
+	for (k = 1; k < n; k++)
+		i = desc[i].next;
+	desc[i].next = vq->free_head;
+	vq->free_head = head;
+	vq->num_free += n;
+	vq->token[head] = NULL;
+}
+
+/* The next used buffer's token and written length, or NULL. */
+void *vmq_gvq_get(struct vmq_gvq *vq, uint32_t *len)
+{
+	struct vring_used_elem *e;
+	void *token;
+	uint16_t head;
+
+	if (RD16(&vq->vring.used->idx) == vq->last_used)
+		return NULL;
+	/* the entry only after the idx that covers it */
+	rmb();
+	e = &vq->vring.used->ring[vq->last_used & (vq->num - 1)];
+	head = e->id;
+	if (head >= vq->num || !vq->token[head])
+		abort();	/* the device returned a buffer we never posted */
+	if (len)
+		*len = e->len;
+	token = vq->token[head];
+	vmq_gvq_free(vq, head);
+	vq->last_used++;
+	return token;
+}
+
+void vmq_gvq_enable_cb(struct vmq_gvq *vq)
+{
+	if (vq->event_idx)
+		WR16(vmq_used_event(vq), vq->last_used);
+	else
+		WR16(&vq->vring.avail->flags, 0);
+	/* the request before we look at used idx again */
+	mb();
+}
+
+void vmq_gvq_disable_cb(struct vmq_gvq *vq)
+{
+	if (!vq->event_idx)
+		WR16(&vq->vring.avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+uint64_t vmq_eventfd_read(int fd)
+{
+	uint64_t v = 0;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+/* Wait for an interrupt; 1 if one came, 0 on timeout. */
+int vmq_gvq_wait(struct vmq_gvq *vq, int timeout_ms)
+{
+	struct pollfd p = { .fd = vq->call_fd, .events = POLLIN };
+	int r;
+
+	r = poll(&p, 1, timeout_ms);
+	if (r > 0)
+		vmq_eventfd_read(vq->call_fd);
+	return r > 0;
+}
+
+/* Reap one buffer, waiting up to @timeout_ms for the device. */
+void *vmq_gvq_get_wait(struct vmq_gvq *vq, uint32_t *len, int timeout_ms)
+{
+	void *token;
+
+	for (;;) {
+		token = vmq_gvq_get(vq, len);
+		if (token)
+			return token;
+		vmq_gvq_enable_cb(vq);
+		token = vmq_gvq_get(vq, len);
+		if (token)
+			return token;
+		if (!vmq_gvq_wait(vq, timeout_ms))
+			return vmq_gvq_get(vq, len);
+	}
+}
+
+int vmq_vhost_set_mem(int fd, const struct vmq_guest *g)
+{
+	struct {
+		struct vhost_memory hdr;
+		struct vhost_memory_region region;
+	} m = {
+		.hdr.nregions = 1,
+		.region = {
+			.guest_phys_addr = g->gpa,
+			.memory_size = g->size,
+			.userspace_addr = (uintptr_t)g->base,
+		},
+	};
+
+	return ioctl(fd, VHOST_SET_MEM_TABLE, &m) ? -errno : 0;
+}
+
+int vmq_vhost_setup_vq(int fd, struct vmq_gvq *vq)
+{
+	struct vhost_vring_state num = { vq->index, vq->num };
+	struct vhost_vring_state base = { vq->index, 0 };
+	struct vhost_vring_addr addr = {
+		.index = vq->index,
+		.desc_user_addr = (uintptr_t)vq->vring.desc,
+		.avail_user_addr = (uintptr_t)vq->vring.avail,
+		.used_user_addr = (uintptr_t)vq->vring.used,
+		.log_guest_addr = vmq_gpa(vq->g, vq->vring.used),
+	};
+	struct vhost_vring_file kick = { vq->index, vq->kick_fd };
+	struct vhost_vring_file call = { vq->index, vq->call_fd };
+	struct vhost_vring_file err = { vq->index, vq->err_fd };
+
+	if (ioctl(fd, VHOST_SET_VRING_NUM, &num) ||
+	    ioctl(fd, VHOST_SET_VRING_BASE, &base) ||
+	    ioctl(fd, VHOST_SET_VRING_ADDR, &addr) ||
+	    ioctl(fd, VHOST_SET_VRING_KICK, &kick) ||
+	    ioctl(fd, VHOST_SET_VRING_CALL, &call) ||
+	    ioctl(fd, VHOST_SET_VRING_ERR, &err))
+		return -errno;
+	return 0;
+}
+
+int vmq_vhost_set_backend(int fd, unsigned int index, int backend_fd)
+{
+	struct vhost_vring_file f = { index, backend_fd };
+
+	return ioctl(fd, VHOST_NET_SET_BACKEND, &f) ? -errno : 0;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * guest.h - a userspace "guest": guest memory, a split-ring driver (post
+ * buffers, kick, reap, event idx) and the VMM's side of a vhost device
+ * (memory table, vring setup, backend). Used by the selftests and the
+ * benchmarks to drive /dev/vhost-net and /dev/vhost-mq alike.
+ */
+#ifndef VMQ_GUEST_H
+#define VMQ_GUEST_H
+
+#include <linux/virtio_ring.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Guest memory: one anonymous mapping, seen by the device at guest
+ * physical address gpa (deliberately not its virtual address, so a
+ * missing translation shows). Allocation is a bump pointer.
+ */
+struct vmq_guest {
+	uint8_t *base;
+	uint64_t gpa;
+	size_t size;
+	size_t used;
+};
+
+int vmq_guest_init(struct vmq_guest *g, size_t size, uint64_t gpa);
+void vmq_guest_destroy(struct vmq_guest *g);
+void *vmq_guest_alloc(struct vmq_guest *g, size_t size, size_t align);
+uint64_t vmq_gpa(const struct vmq_guest *g, const void *p);
+
+/* one buffer of a chain: guest memory and its length */
+struct vmq_gbuf {
+	void *addr;
+	uint32_t len;
+};
+
+/* the driver's side of one split virtqueue */
+struct vmq_gvq {
+	struct vmq_guest *g;
+	unsigned int index;
+	uint32_t num;
+	struct vring vring;
+	bool event_idx;
+	uint16_t free_head;
+	uint16_t num_free;
+	uint16_t avail_idx;		/* next avail idx to publish */
+	uint16_t kicked_idx;		/* avail idx at the last kick check */
+	uint16_t last_used;		/* next used entry to reap */
+	void **token;			/* per head */
+	uint16_t *ndesc;		/* descriptors per head */
+	struct vring_desc **indirect;	/* per head, if any */
+	unsigned int *indirect_cap;	/* entries of each indirect table */
+	int kick_fd, call_fd, err_fd;
+	unsigned long kicks;		/* eventfd writes we made */
+};
+
+int vmq_gvq_init(struct vmq_gvq *vq, struct vmq_guest *g, unsigned int index,
+		 uint32_t num, bool event_idx);
+void vmq_gvq_destroy(struct vmq_gvq *vq);
+int vmq_gvq_add(struct vmq_gvq *vq, const struct vmq_gbuf *bufs,
+		unsigned int out, unsigned int in, void *token, bool indirect);
+bool vmq_gvq_kick(struct vmq_gvq *vq);
+void *vmq_gvq_get(struct vmq_gvq *vq, uint32_t *len);
+void vmq_gvq_enable_cb(struct vmq_gvq *vq);
+void vmq_gvq_disable_cb(struct vmq_gvq *vq);
+int vmq_gvq_wait(struct vmq_gvq *vq, int timeout_ms);
+void *vmq_gvq_get_wait(struct vmq_gvq *vq, uint32_t *len, int timeout_ms);
+uint64_t vmq_eventfd_read(int fd);
+
+/* the VMM's side: configure a vhost fd for the guest */
+int vmq_vhost_set_mem(int fd, const struct vmq_guest *g);
+int vmq_vhost_setup_vq(int fd, struct vmq_gvq *vq);
+int vmq_vhost_set_backend(int fd, unsigned int index, int backend_fd);
+
+#endif /* VMQ_GUEST_H */
