@@ -90,7 +90,10 @@ deps:
 
 lint: sparse checkpatch
 
-KERNEL_SOURCES := $(filter-out %.mod.c,$(wildcard vhost/*.c vhost/*.h virtio/*.h uapi/linux/*.h))
+# kernel code, and the virtio/ headers the module compiles (guest.* is
+# userspace only)
+KERNEL_SOURCES := $(filter-out %.mod.c virtio/guest.h,\
+	$(wildcard vhost/*.c vhost/*.h virtio/*.h uapi/linux/*.h))
 
 sparse: need-kdir
 	@mkdir -p $(BUILD)
