@@ -7,6 +7,7 @@
  * sizes 1 to 32768, stop/restart, RESET_OWNER and busy polling.
  */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -91,8 +92,8 @@ static bool mergeable(const FIXTURE_VARIANT(dp) *v)
 	return v->features & F(VIRTIO_NET_F_MRG_RXBUF);
 }
 
-/* Open the device and wire a guest with rings of @num to a fresh tap. */
-static int dp_start(FIXTURE_DATA(dp) *self, const FIXTURE_VARIANT(dp) *v,
+/* Wire a guest with rings of @num to the tap, through the open fd. */
+static int dp_wire(FIXTURE_DATA(dp) *self, const FIXTURE_VARIANT(dp) *v,
 		    uint32_t num)
 {
 	bool evidx = v->features & F(VIRTIO_RING_F_EVENT_IDX);
@@ -100,9 +101,6 @@ static int dp_start(FIXTURE_DATA(dp) *self, const FIXTURE_VARIANT(dp) *v,
 	int r;
 
 	self->hdr_len = v->features & V1_MRG ? 12 : 10;
-	self->fd = open(v->path, O_RDWR | O_CLOEXEC);
-	if (self->fd < 0)
-		return -errno;
 	if (ioctl(self->fd, VHOST_SET_OWNER, NULL) ||
 	    ioctl(self->fd, VHOST_SET_FEATURES, &features))
 		return -errno;
@@ -124,12 +122,26 @@ static int dp_start(FIXTURE_DATA(dp) *self, const FIXTURE_VARIANT(dp) *v,
 	return r;
 }
 
-static void dp_stop(FIXTURE_DATA(dp) *self)
+static void dp_teardown_guest(FIXTURE_DATA(dp) *self)
 {
-	close(self->fd);
 	vmq_gvq_destroy(&self->rx);
 	vmq_gvq_destroy(&self->tx);
 	vmq_guest_destroy(&self->g);
+}
+
+static int dp_start(FIXTURE_DATA(dp) *self, const FIXTURE_VARIANT(dp) *v,
+		    uint32_t num)
+{
+	self->fd = open(v->path, O_RDWR | O_CLOEXEC);
+	if (self->fd < 0)
+		return -errno;
+	return dp_wire(self, v, num);
+}
+
+static void dp_stop(FIXTURE_DATA(dp) *self)
+{
+	close(self->fd);
+	dp_teardown_guest(self);
 }
 
 FIXTURE_SETUP(dp)
@@ -149,12 +161,9 @@ FIXTURE_TEARDOWN(dp)
 	vmq_tap_close(&self->tap);
 }
 
-/*
- * Guest -> tap: post header + frame split into @nsegs buffers (or through
- * an indirect table), kick, and return what the tap side received.
- */
-static ssize_t tx_frame(FIXTURE_DATA(dp) *self, size_t len, uint32_t seq,
-			unsigned int nsegs, bool indirect)
+/* Post header + frame split into @nsegs buffers (or indirect). */
+static int tx_post(FIXTURE_DATA(dp) *self, size_t len, uint32_t seq,
+		   unsigned int nsegs, bool indirect)
 {
 	struct vmq_gbuf bufs[64];
 	unsigned char *p;
@@ -175,7 +184,25 @@ static ssize_t tx_frame(FIXTURE_DATA(dp) *self, size_t len, uint32_t seq,
 		bufs[n++] = (struct vmq_gbuf){ p, l };
 		off += l;
 	}
-	if (vmq_gvq_add(&self->tx, bufs, n, 0, self, indirect))
+	return vmq_gvq_add(&self->tx, bufs, n, 0, self, indirect);
+}
+
+/* Did the tap side receive frame @seq of @len, byte for byte? */
+static bool tx_arrived(FIXTURE_DATA(dp) *self, size_t len, uint32_t seq,
+		       int ms)
+{
+	vmq_frame_fill(self->frame, len, seq);
+	return vmq_pkt_recv(self->tap.pkt, self->got, sizeof(self->got), ms) ==
+	       (ssize_t)len && !memcmp(self->frame, self->got, len);
+}
+
+/*
+ * Guest -> tap: post, kick, and return what the tap side received.
+ */
+static ssize_t tx_frame(FIXTURE_DATA(dp) *self, size_t len, uint32_t seq,
+			unsigned int nsegs, bool indirect)
+{
+	if (tx_post(self, len, seq, nsegs, indirect))
 		return -ENOSPC;
 	vmq_gvq_kick(&self->tx);
 	return vmq_pkt_recv(self->tap.pkt, self->got, sizeof(self->got),
@@ -370,6 +397,187 @@ TEST_F(dp, rx_frame_waits_for_buffers)
 	/* the waiting frame lands in the buffer the kick announced */
 	ASSERT_EQ(300, rx_reap(self, &hdr));
 	EXPECT_EQ(0, memcmp(self->frame, self->got, 300));
+}
+
+static int vring_base(FIXTURE_DATA(dp) *self, unsigned int idx,
+		      unsigned int *base, bool set)
+{
+	struct vhost_vring_state s = { idx, set ? *base : 0 };
+
+	if (ioctl(self->fd, set ? VHOST_SET_VRING_BASE : VHOST_GET_VRING_BASE,
+		  &s))
+		return -errno;
+	*base = s.num;
+	return 0;
+}
+
+TEST_F(dp, ring_sizes_from_1_to_32768_move_frames_both_ways)
+{
+	static const uint32_t nums[] = { 1, 2, 4, 64, 1024, 32768 };
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+	unsigned int i, k;
+
+	for (i = 0; i < ARRAY_SIZE(nums); i++) {
+		dp_stop(self);
+		ASSERT_EQ(0, dp_start(self, variant, nums[i]))
+			TH_LOG("ring of %u", nums[i]);
+		for (k = 0; k < 3; k++) {
+			/* a ring of one holds a chain only through a table */
+			ASSERT_EQ(700, tx_frame(self, 700, k, 1, nums[i] < 2));
+			ASSERT_EQ(0, memcmp(self->frame, self->got, 700));
+			ASSERT_EQ(1, tx_reap(self, 1));
+			ASSERT_EQ(0, rx_post(self, 1, MAX_FRAME + 12, 1,
+					     nums[i] < 2));
+			ASSERT_EQ(900, rx_frame(self, 900, k, &hdr))
+				TH_LOG("ring of %u, frame %u", nums[i], k);
+			ASSERT_EQ(0, memcmp(self->frame, self->got, 900));
+		}
+	}
+}
+
+TEST_F(dp, tx_stop_get_base_restart_loses_nothing_and_keeps_order)
+{
+	unsigned int base = 0, i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(100, tx_frame(self, 100, i, 1, false));
+	ASSERT_EQ(3, tx_reap(self, 3));
+	/* stop, as QEMU does: detach, then read where the ring stands */
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->fd, 1, -1));
+	ASSERT_EQ(0, vring_base(self, 1, &base, false));
+	EXPECT_EQ(3, base);
+	for (i = 10; i < 15; i++)
+		ASSERT_EQ(0, tx_post(self, 100 + i, i, 1, false));
+	vmq_gvq_kick(&self->tx);
+	EXPECT_FALSE(tx_arrived(self, 110, 10, 200)) TH_LOG("sent while stopped");
+	ASSERT_EQ(0, vring_base(self, 1, &base, false));
+	EXPECT_EQ(3, base);
+	/* restart from the same base */
+	ASSERT_EQ(0, vring_base(self, 1, &base, true));
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->fd, 1, self->tap.fd[0]));
+	for (i = 10; i < 15; i++)
+		ASSERT_TRUE(tx_arrived(self, 100 + i, i, WAIT_MS)) TH_LOG("#%u", i);
+	EXPECT_EQ(5, tx_reap(self, 5));
+	ASSERT_EQ(0, vring_base(self, 1, &base, false));
+	EXPECT_EQ(8, base);
+}
+
+TEST_F(dp, rx_stop_restart_delivers_waiting_frames_in_order)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+	unsigned char want[3][400];
+	unsigned int base = 0, i;
+
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->fd, 0, -1));
+	ASSERT_EQ(0, vring_base(self, 0, &base, false));
+	for (i = 0; i < 3; i++) {
+		vmq_frame_fill(want[i], 400, 20 + i);
+		ASSERT_EQ(400, vmq_pkt_send(self->tap.pkt, self->tap.ifindex,
+					    want[i], 400));
+	}
+	ASSERT_EQ(0, rx_post(self, 3, MAX_FRAME + 12, 1, false));
+	usleep(100000);
+	EXPECT_EQ(NULL, vmq_gvq_get(&self->rx, NULL)) TH_LOG("rx while stopped");
+	ASSERT_EQ(0, vring_base(self, 0, &base, true));
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->fd, 0, self->tap.fd[0]));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(400, rx_reap(self, &hdr));
+		EXPECT_EQ(0, memcmp(want[i], self->got, 400)) TH_LOG("#%u", i);
+	}
+}
+
+TEST_F(dp, reset_owner_then_a_new_owner_moves_frames)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+
+	ASSERT_EQ(300, tx_frame(self, 300, 1, 1, false));
+	ASSERT_EQ(0, ioctl(self->fd, VHOST_RESET_OWNER, NULL));
+	dp_teardown_guest(self);
+	ASSERT_EQ(0, dp_wire(self, variant, 128));
+	ASSERT_EQ(301, tx_frame(self, 301, 2, 1, false));
+	EXPECT_EQ(0, memcmp(self->frame, self->got, 301));
+	ASSERT_EQ(0, rx_post(self, 1, MAX_FRAME + 12, 1, false));
+	ASSERT_EQ(302, rx_frame(self, 302, 3, &hdr));
+	EXPECT_EQ(0, memcmp(self->frame, self->got, 302));
+}
+
+static int set_busyloop(FIXTURE_DATA(dp) *self, unsigned int idx,
+			unsigned int us)
+{
+	struct vhost_vring_state s = { idx, us };
+
+	return ioctl(self->fd, VHOST_SET_VRING_BUSYLOOP_TIMEOUT, &s);
+}
+
+/*
+ * While the worker busy-polls an empty ring it finds buffers the guest
+ * posted without a kick; without busy polling such a buffer waits.
+ */
+TEST_F(dp, busy_polling_takes_buffers_posted_without_a_kick)
+{
+	cpu_set_t cpu;
+
+	/* keep us off the CPU the worker spins on, when there are two */
+	CPU_ZERO(&cpu);
+	CPU_SET(0, &cpu);
+	sched_setaffinity(0, sizeof(cpu), &cpu);
+
+	ASSERT_EQ(0, tx_post(self, 120, 1, 1, false));
+	/*
+	 * The control: we never take an unkicked buffer without busy
+	 * polling. vhost-net may (its tx socket poll wakes it on write
+	 * space), so it is not held to this.
+	 */
+	if (!strcmp(variant->path, VHOST_MQ_PATH))
+		EXPECT_FALSE(tx_arrived(self, 120, 1, 300)) TH_LOG("sent unkicked");
+	vmq_gvq_kick(&self->tx);
+	ASSERT_TRUE(tx_arrived(self, 120, 1, WAIT_MS));
+
+	ASSERT_EQ(0, set_busyloop(self, 1, 3000000));
+	ASSERT_EQ(0, tx_post(self, 121, 2, 1, false));
+	vmq_gvq_kick(&self->tx);
+	ASSERT_TRUE(tx_arrived(self, 121, 2, WAIT_MS));
+	/* the worker is spinning now; no kick for this one */
+	ASSERT_EQ(0, tx_post(self, 122, 3, 1, false));
+	EXPECT_TRUE(tx_arrived(self, 122, 3, 2000));
+	ASSERT_EQ(0, set_busyloop(self, 1, 0));
+}
+
+/*
+ * A chain whose next index runs off the table: the tx queue stops and
+ * says so on its error eventfd, rx goes on, and after the VMM moves the
+ * base past the bad entry tx works again.
+ */
+TEST_F(dp, bad_tx_chain_stops_only_tx_and_signals_its_error_eventfd)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+	struct vring_desc *d = self->tx.vring.desc;
+	unsigned int base = 0;
+	uint16_t head;
+
+	ASSERT_EQ(0, tx_post(self, 90, 1, 1, false));
+	head = self->tx.vring.avail->ring[(self->tx.avail_idx - 1) & 255];
+	/* corrupt it: header descriptor's next points past the ring */
+	d[head].next = 256;
+	vmq_gvq_kick(&self->tx);
+	EXPECT_FALSE(tx_arrived(self, 90, 1, 300));
+	EXPECT_LT(0, vmq_eventfd_read(self->tx.err_fd)) TH_LOG("no error signal");
+	/* later good frames wait behind it */
+	ASSERT_EQ(0, tx_post(self, 91, 2, 1, false));
+	vmq_gvq_kick(&self->tx);
+	EXPECT_FALSE(tx_arrived(self, 91, 2, 300));
+	/* rx is unaffected */
+	ASSERT_EQ(0, rx_post(self, 1, MAX_FRAME + 12, 1, false));
+	ASSERT_EQ(500, rx_frame(self, 500, 4, &hdr));
+	EXPECT_EQ(0, memcmp(self->frame, self->got, 500));
+	/* the VMM restarts tx past the bad chain */
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->fd, 1, -1));
+	ASSERT_EQ(0, vring_base(self, 1, &base, false));
+	EXPECT_EQ(0, base);
+	base++;
+	ASSERT_EQ(0, vring_base(self, 1, &base, true));
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->fd, 1, self->tap.fd[0]));
+	EXPECT_TRUE(tx_arrived(self, 91, 2, WAIT_MS));
 }
 
 TEST_HARNESS_MAIN

@@ -9,6 +9,8 @@
 #include <linux/if_tap.h>
 #include <linux/if_tun.h>
 #include <linux/net.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/signal.h>
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -30,7 +32,35 @@ static struct vmq_net_vq *vmq_work_to_nvq(struct vmq_work *work, bool sock,
 	return nvq;
 }
 
+/*
+ * Busy polling (VHOST_SET_VRING_BUSYLOOP_TIMEOUT): rather than sleep until
+ * the next kick or frame, spin up to the vring's timeout while @ready is
+ * false, giving up at once when anything else wants this CPU or worker.
+ */
+static bool vmq_busy_poll(struct vmq_net_vq *nvq,
+			  bool (*ready)(struct vmq_net_vq *nvq))
+{
+	struct vmq_worker *worker = nvq->vq.poll.worker;
+	u64 end;
+
+	if (!nvq->vq.busyloop_timeout)
+		return false;
+	end = local_clock() + (u64)nvq->vq.busyloop_timeout * NSEC_PER_USEC;
+	while (!ready(nvq)) {
+		if (local_clock() >= end || need_resched() ||
+		    signal_pending(current) || vmq_worker_has_work(worker))
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
 /* ---- tx: guest -> tap ---------------------------------------------- */
+
+static bool vmq_tx_ready(struct vmq_net_vq *nvq)
+{
+	return !vmq_vq_avail_empty(&nvq->vq);
+}
 
 /* Send one chain's frame; false if the tap is full and we must wait. */
 static bool vmq_tx_one(struct vmq_net_vq *nvq, struct socket *sock,
@@ -82,6 +112,8 @@ static void vmq_handle_tx(struct vmq_net_vq *nvq)
 		if (r < 0)
 			break;
 		if (!r) {
+			if (vmq_busy_poll(nvq, vmq_tx_ready))
+				continue;
 			if (unlikely(vmq_vq_enable_notify(vq))) {
 				vmq_vq_disable_notify(vq);
 				continue;
@@ -235,6 +267,11 @@ static int vmq_rx_peek(struct socket *sock)
 	return sock->ops->peek_len ? sock->ops->peek_len(sock) : 0;
 }
 
+static bool vmq_rx_ready(struct vmq_net_vq *nvq)
+{
+	return vmq_rx_peek(nvq->vq.backend) > 0;
+}
+
 /* Take and deliver one frame; false when the handler should stop. */
 static bool vmq_rx_frame(struct vmq_net_vq *nvq, struct socket *sock,
 			 size_t sock_len, int quota)
@@ -283,7 +320,13 @@ static void vmq_handle_rx(struct vmq_net_vq *nvq)
 	vq->stats.wakeups++;
 	vmq_vq_disable_notify(vq);
 	quota = vmq_vq_has(vq, VIRTIO_NET_F_MRG_RXBUF) ? UIO_MAXIOV : 1;
-	while ((sock_len = vmq_rx_peek(sock))) {
+	for (;;) {
+		sock_len = vmq_rx_peek(sock);
+		if (!sock_len) {
+			if (!vmq_busy_poll(nvq, vmq_rx_ready))
+				break;
+			continue;
+		}
 		/* every frame counts, delivered or dropped */
 		if (pkts++ >= VMQ_WEIGHT_PKTS || total >= VMQ_WEIGHT_BYTES) {
 			vmq_poll_queue(&vq->poll);

@@ -37,6 +37,11 @@ void vmq_work_init(struct vmq_work *work, vmq_work_fn_t fn);
 void vmq_work_queue(struct vmq_worker *worker, struct vmq_work *work);
 void vmq_worker_flush(struct vmq_worker *worker);
 
+static inline bool vmq_worker_has_work(struct vmq_worker *worker)
+{
+	return !llist_empty(&worker->work_list);
+}
+
 struct vmq_worker *vmq_worker_create(struct mm_struct *mm, pid_t owner_pid,
 				     unsigned int pair);
 void vmq_worker_destroy(struct vmq_worker *worker);
