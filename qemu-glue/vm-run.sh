@@ -51,7 +51,7 @@ rm -rf "$jobdir"
 mkdir -p "$jobdir"
 jobdir=$(cd "$jobdir" && pwd)
 # shellcheck disable=SC2046
-modules=$("$here/moddeps.sh" "$KVER" tun tap macvtap vhost_net pktgen | tr '\n' ' ')
+modules=$("$here/moddeps.sh" "$KVER" tun tap macvtap veth vhost_net pktgen | tr '\n' ' ')
 cat >"$jobdir/config" <<EOF
 JOBDIR='$jobdir'
 TOP='$top'
