@@ -20,7 +20,8 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 
 DEB_PACKAGES := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 busybox-static liburing-dev sparse iproute2 ethtool \
-	cpio kmod gcc make libc6-dev perl xz-utils gzip binutils procps
+	cpio kmod gcc make libc6-dev perl xz-utils gzip binutils procps \
+	dpdk-dev librte-net-virtio23 librte-mempool-ring23 util-linux
 
 KSRC_TAR := /usr/src/linux-source-6.1.tar.xz
 KSRC := $(BUILD)/ksrc
