@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mq_tap_test.c - each queue fd of an IFF_MULTI_QUEUE tap as the backend
+ * of its own vhost fd, as QEMU runs queues=N: every fd's tx reaches the
+ * tap, and every frame the tap spreads over its queues reaches a guest
+ * ring exactly once. Run on /dev/vhost-net and /dev/vhost-mq alike.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdlib.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "guest.h"
+#include "vmq_net.h"
+#include "vmq_test.h"
+#include "kselftest_harness.h"
+
+#define QUEUES	4
+#define FRAMES	64
+#define HDR	12
+
+struct pair {
+	int fd;
+	struct vmq_guest g;
+	struct vmq_gvq rx, tx;
+};
+
+static int pair_open(struct pair *p, const char *path, int tapfd)
+{
+	uint64_t features = (1ULL << VIRTIO_F_VERSION_1) |
+			    (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+			    (1ULL << VIRTIO_RING_F_EVENT_IDX);
+	int r;
+
+	p->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (p->fd < 0 || ioctl(p->fd, VHOST_SET_OWNER, NULL) ||
+	    ioctl(p->fd, VHOST_SET_FEATURES, &features))
+		return -errno;
+	r = vmq_guest_init(&p->g, 8 << 20, 0x80000000ULL);
+	if (!r)
+		r = vmq_gvq_init(&p->rx, &p->g, 0, 256, true);
+	if (!r)
+		r = vmq_gvq_init(&p->tx, &p->g, 1, 256, true);
+	if (!r)
+		r = vmq_vhost_set_mem(p->fd, &p->g);
+	if (!r)
+		r = vmq_vhost_setup_vq(p->fd, &p->rx);
+	if (!r)
+		r = vmq_vhost_setup_vq(p->fd, &p->tx);
+	if (!r)
+		r = vmq_vhost_set_backend(p->fd, 0, tapfd);
+	if (!r)
+		r = vmq_vhost_set_backend(p->fd, 1, tapfd);
+	return r;
+}
+
+/* a frame of a flow of its own, so the tap hashes it onto some queue */
+static void ip_frame(unsigned char *f, size_t len, unsigned int seq)
+{
+	vmq_frame_fill(f, len, seq);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	memset(f + 14, 0, 20);
+	f[14] = 0x45;
+	f[16] = (len - 14) >> 8;
+	f[17] = (len - 14) & 0xff;
+	f[22] = 64;
+	f[23] = 17;			/* UDP */
+	f[26] = 169; f[27] = 254; f[28] = seq >> 8; f[29] = seq;
+	f[30] = 169; f[31] = 254; f[32] = 1; f[33] = 1;
+	f[34] = seq >> 8; f[35] = seq; f[36] = 0x30; f[37] = 0x39;
+	f[38] = (len - 34) >> 8; f[39] = (len - 34) & 0xff;
+	f[40] = f[41] = 0;
+}
+
+static void queues_each_carry_traffic(struct __test_metadata *_metadata,
+				      const char *path)
+{
+	static unsigned char frame[300], got[400];
+	struct pair pairs[QUEUES];
+	struct vmq_gbuf buf;
+	struct vmq_tap tap;
+	int q, i, seen[FRAMES] = { 0 }, total = 0, raw;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	unsigned char *p;
+	uint32_t len;
+
+	vmq_kmsg_mark(_metadata->name, path);
+	ASSERT_EQ(0, vmq_netns_enter());
+	ASSERT_EQ(0, vmq_tap_open(&tap, "vmq0", QUEUES, HDR, 0));
+	for (q = 0; q < QUEUES; q++)
+		ASSERT_EQ(0, pair_open(&pairs[q], path, tap.fd[q]))
+			TH_LOG("queue %d", q);
+
+	/* tx from every pair reaches the tap */
+	for (q = 0; q < QUEUES; q++) {
+		vmq_frame_fill(frame, sizeof(frame), 100 + q);
+		p = vmq_guest_alloc(&pairs[q].g, HDR + sizeof(frame), 8);
+		memcpy(p + HDR, frame, sizeof(frame));
+		buf = (struct vmq_gbuf){ p, HDR + sizeof(frame) };
+		ASSERT_EQ(0, vmq_gvq_add(&pairs[q].tx, &buf, 1, 0, p, false));
+		vmq_gvq_kick(&pairs[q].tx);
+		ASSERT_EQ((ssize_t)sizeof(frame),
+			  vmq_pkt_recv(tap.pkt, got, sizeof(got), 5000))
+			TH_LOG("queue %d", q);
+		EXPECT_EQ(0, memcmp(frame, got, sizeof(frame)));
+	}
+
+	/* rx: frames of many flows, spread by the tap, each arrives once */
+	for (q = 0; q < QUEUES; q++) {
+		for (i = 0; i < FRAMES; i++) {
+			p = vmq_guest_alloc(&pairs[q].g, 2048, 8);
+			buf = (struct vmq_gbuf){ p, 2048 };
+			ASSERT_EQ(0, vmq_gvq_add(&pairs[q].rx, &buf, 0, 1, p,
+						 false));
+		}
+		vmq_gvq_kick(&pairs[q].rx);
+	}
+	raw = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, raw);
+	sll.sll_ifindex = tap.ifindex;
+	sll.sll_protocol = htons(ETH_P_IP);
+	for (i = 0; i < FRAMES; i++) {
+		ip_frame(frame, sizeof(frame), i);
+		ASSERT_EQ((ssize_t)sizeof(frame),
+			  sendto(raw, frame, sizeof(frame), 0,
+				 (struct sockaddr *)&sll, sizeof(sll)));
+	}
+	usleep(300000);
+	for (q = 0; q < QUEUES; q++) {
+		while ((p = vmq_gvq_get_wait(&pairs[q].rx, &len, 200))) {
+			ASSERT_EQ(HDR + sizeof(frame), len);
+			i = (p[HDR + 28] << 8) | p[HDR + 29];
+			ASSERT_LT(i, FRAMES);
+			ip_frame(frame, sizeof(frame), i);
+			EXPECT_EQ(0, memcmp(frame, p + HDR, sizeof(frame)));
+			seen[i]++;
+			total++;
+		}
+	}
+	EXPECT_EQ(FRAMES, total);
+	for (i = 0; i < FRAMES; i++)
+		EXPECT_EQ(1, seen[i]) TH_LOG("frame %d", i);
+	close(raw);
+	for (q = 0; q < QUEUES; q++)
+		close(pairs[q].fd);
+	vmq_tap_close(&tap);
+}
+
+TEST(vhost_net_one_fd_per_queue_of_a_multiqueue_tap)
+{
+	queues_each_carry_traffic(_metadata, VHOST_NET_PATH);
+}
+
+TEST(vhost_mq_one_fd_per_queue_of_a_multiqueue_tap)
+{
+	queues_each_carry_traffic(_metadata, VHOST_MQ_PATH);
+}
+
+TEST_HARNESS_MAIN
