@@ -16,6 +16,14 @@ struct socket;
 #define VMQ_WEIGHT_PKTS		256
 #define VMQ_WEIGHT_BYTES	0x80000
 
+/* rx frames taken from the tap's ring in one go, delivered one by one */
+#define VMQ_RX_BATCH		64
+
+struct vmq_rx_batch {
+	void *queue[VMQ_RX_BATCH];	/* skbs or tagged xdp_frames */
+	int head, tail;
+};
+
 struct vmq_net_vq {
 	struct vmq_vq vq;
 	/* vnet header bytes we add/strip, and those the tap adds/strips */
@@ -23,6 +31,9 @@ struct vmq_net_vq {
 	size_t sock_hlen;
 	/* rx: the tap has frames (EPOLLIN); tx: room again (EPOLLOUT) */
 	struct vmq_poll sock_poll;
+	/* rx only: the tap queue's ring, and what we took from it */
+	struct ptr_ring *rx_ring;
+	struct vmq_rx_batch rxq;
 };
 
 struct vmq_pair {
