@@ -9,6 +9,8 @@
 #include <linux/if_tap.h>
 #include <linux/if_tun.h>
 #include <linux/net.h>
+#include <linux/gfp.h>
+#include <linux/skbuff.h>
 #include <linux/ptr_ring.h>
 #include <linux/skb_array.h>
 #include <linux/sched/clock.h>
@@ -65,32 +67,162 @@ static bool vmq_tx_ready(struct vmq_net_vq *nvq)
 	return !vmq_vq_avail_empty(&nvq->vq);
 }
 
-/* Send one chain's frame; false if the tap is full and we must wait. */
+/*
+ * Batched tx: tun takes an array of frames already laid out as its skbs'
+ * heads (struct tun_xdp_hdr, headroom, frame, room for skb_shared_info)
+ * in one sendmsg. Used when the tap does no send-buffer accounting
+ * (sk_sndbuf == INT_MAX, tun's default) and the frame fits in a page.
+ */
+static bool vmq_tx_can_batch(struct socket *sock)
+{
+	return sock->sk->sk_sndbuf == INT_MAX;
+}
+
+static void vmq_tx_free_batch(struct vmq_net_vq *nvq)
+{
+	unsigned int i;
+
+	for (i = 0; i < nvq->nxdp; i++)
+		page_frag_free(nvq->xdp[i].data_hard_start);
+	nvq->nxdp = 0;
+}
+
+/* Hand the built frames to tun; they are its from here on. */
+static void vmq_tx_flush_batch(struct vmq_net_vq *nvq, struct socket *sock)
+{
+	struct tun_msg_ctl ctl = {
+		.type = TUN_MSG_PTR,
+		.num = nvq->nxdp,
+		.ptr = nvq->xdp,
+	};
+	struct msghdr msg = {
+		.msg_control = &ctl,
+		.msg_controllen = sizeof(ctl),
+	};
+	int err;
+
+	if (!nvq->nxdp)
+		return;
+	err = sock->ops->sendmsg(sock, &msg, 0);
+	if (unlikely(err < 0)) {
+		/* the queue lost its tap: the frames are dropped, not leaked */
+		nvq->vq.stats.drops += nvq->nxdp;
+		vmq_tx_free_batch(nvq);
+	}
+	nvq->nxdp = 0;
+}
+
+/*
+ * Copy one frame (and the tap's vnet header) into a page fragment laid
+ * out for tun. -ENOSPC: too big to batch, send it alone.
+ */
+static int vmq_tx_build(struct vmq_net_vq *nvq, struct socket *sock,
+			struct iov_iter *from)
+{
+	size_t len = iov_iter_count(from), hlen = nvq->sock_hlen;
+	int headroom = sock_flag(sock->sk, SOCK_XDP) ? XDP_PACKET_HEADROOM : 0;
+	int pad = SKB_DATA_ALIGN(NET_IP_ALIGN + NET_SKB_PAD + headroom + hlen);
+	int buflen = SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) +
+		     SKB_DATA_ALIGN(len + pad);
+	struct xdp_buff *xdp = &nvq->xdp[nvq->nxdp];
+	struct tun_xdp_hdr *hdr;
+	u16 csum_end;
+	void *buf;
+
+	if (len < hlen)
+		return -EINVAL;
+	if (buflen > PAGE_SIZE)
+		return -ENOSPC;
+	buf = page_frag_alloc(&nvq->frags, buflen, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	hdr = buf;
+	/* the header tun reads; all zero when the tap has none */
+	memset(hdr, 0, sizeof(*hdr) + hlen);
+	if (copy_from_iter((u8 *)hdr + offsetof(struct tun_xdp_hdr, gso), hlen,
+			   from) != hlen ||
+	    copy_from_iter(buf + pad, len - hlen, from) != len - hlen)
+		goto fault;
+	/* the linear part must hold the checksum field tun will fill */
+	if (hdr->gso.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		csum_end = __virtio16_to_cpu(true, hdr->gso.csum_start) +
+			   __virtio16_to_cpu(true, hdr->gso.csum_offset) + 2;
+		if (csum_end > __virtio16_to_cpu(true, hdr->gso.hdr_len)) {
+			if (csum_end > len - hlen)
+				goto fault;
+			hdr->gso.hdr_len = __cpu_to_virtio16(true, csum_end);
+		}
+	}
+	hdr->buflen = buflen;
+	xdp_init_buff(xdp, buflen, NULL);
+	xdp_prepare_buff(xdp, buf, pad, len - hlen, true);
+	nvq->nxdp++;
+	return 0;
+
+fault:
+	page_frag_free(buf);
+	return -EINVAL;
+}
+
+/* Send one frame on its own: 1 sent, 0 dropped, -EAGAIN: wait for room. */
+static int vmq_tx_sendmsg(struct vmq_net_vq *nvq, struct socket *sock,
+			  struct msghdr *msg, size_t len)
+{
+	struct vmq_vq *vq = &nvq->vq;
+	int err;
+
+	err = sock->ops->sendmsg(sock, msg, len);
+	if (unlikely(err == -EAGAIN || err == -ENOMEM || err == -ENOBUFS)) {
+		vmq_vq_discard(vq, 1);
+		vmq_poll_start(&nvq->sock_poll, sock->file);
+		return -EAGAIN;
+	}
+	if (unlikely(err < 0)) {
+		vq->stats.drops++;	/* bad header, link down */
+		return 0;
+	}
+	return 1;
+}
+
+/* Send one chain's frame; false if we must wait for room. */
 static bool vmq_tx_one(struct vmq_net_vq *nvq, struct socket *sock,
 		       const struct vmq_vq_chain *c, size_t *sent)
 {
 	struct vmq_vq *vq = &nvq->vq;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	size_t len = c->out_len - nvq->vhost_hlen;
-	int err;
+	int err = -ENOSPC, ok = 1;
 
 	iov_iter_init(&msg.msg_iter, ITER_SOURCE, vq->iov, c->out, c->out_len);
 	/* a header we provide for the tap is the guest's to drop */
 	iov_iter_advance(&msg.msg_iter, nvq->vhost_hlen);
-	err = sock->ops->sendmsg(sock, &msg, len);
-	if (unlikely(err == -EAGAIN || err == -ENOMEM || err == -ENOBUFS)) {
-		vmq_vq_discard(vq, 1);
-		vmq_poll_start(&nvq->sock_poll, sock->file);
-		return false;
+	if (vmq_tx_can_batch(sock)) {
+		err = vmq_tx_build(nvq, sock, &msg.msg_iter);
+		if (err == -ENOMEM) {
+			/* try again later, after what is built went out */
+			vmq_tx_flush_batch(nvq, sock);
+			vmq_vq_discard(vq, 1);
+			vmq_poll_queue(&vq->poll);
+			return false;
+		}
+		if (err == -EINVAL) {
+			vq->stats.drops++;
+			ok = 0;
+		}
 	}
-	if (unlikely(err < 0)) {
-		/* the tap refused this frame (bad header, link down) */
-		vq->stats.drops++;
-	} else {
+	if (err == -ENOSPC) {
+		vmq_tx_flush_batch(nvq, sock);
+		ok = vmq_tx_sendmsg(nvq, sock, &msg, len);
+		if (ok < 0)
+			return false;
+	}
+	if (ok) {
 		vq->stats.packets++;
-		vq->stats.bytes += len;
+		vq->stats.bytes += len - nvq->sock_hlen;
 	}
 	vmq_vq_push_head(vq, c->head, 0);
+	if (nvq->nxdp == VMQ_TX_BATCH)
+		vmq_tx_flush_batch(nvq, sock);
 	*sent = len;
 	return true;
 }
@@ -115,6 +247,8 @@ static void vmq_handle_tx(struct vmq_net_vq *nvq)
 		if (r < 0)
 			break;
 		if (!r) {
+			/* out before we sleep or spin */
+			vmq_tx_flush_batch(nvq, sock);
 			if (vmq_busy_poll(nvq, vmq_tx_ready))
 				continue;
 			if (unlikely(vmq_vq_enable_notify(vq))) {
@@ -142,6 +276,7 @@ static void vmq_handle_tx(struct vmq_net_vq *nvq)
 			break;
 		}
 	}
+	vmq_tx_flush_batch(nvq, sock);
 	vmq_vq_flush_used(vq);
 out:
 	mutex_unlock(&vq->mutex);
@@ -472,6 +607,12 @@ void vmq_pair_stop(struct vmq_pair *pair, struct socket **socks)
 		vmq_poll_stop(&nvq->vq.poll);
 		vmq_rxq_unproduce(nvq);
 		nvq->rx_ring = NULL;
+		vmq_tx_free_batch(nvq);
+		if (nvq->frags.va) {
+			__page_frag_cache_drain(virt_to_head_page(nvq->frags.va),
+						nvq->frags.pagecnt_bias);
+			nvq->frags.va = NULL;
+		}
 		socks[i] = nvq->vq.backend;
 		nvq->vq.backend = NULL;
 		mutex_unlock(&nvq->vq.mutex);

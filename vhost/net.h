@@ -6,6 +6,9 @@
 #ifndef VMQ_NET_H
 #define VMQ_NET_H
 
+#include <linux/mm_types.h>
+#include <net/xdp.h>
+
 #include "vq.h"
 #include "worker.h"
 
@@ -15,6 +18,9 @@ struct socket;
 /* per-run budgets: no guest may keep a worker to itself */
 #define VMQ_WEIGHT_PKTS		256
 #define VMQ_WEIGHT_BYTES	0x80000
+
+/* tx frames handed to tun in one sendmsg */
+#define VMQ_TX_BATCH		64
 
 /* rx frames taken from the tap's ring in one go, delivered one by one */
 #define VMQ_RX_BATCH		64
@@ -34,6 +40,10 @@ struct vmq_net_vq {
 	/* rx only: the tap queue's ring, and what we took from it */
 	struct ptr_ring *rx_ring;
 	struct vmq_rx_batch rxq;
+	/* tx only: frames built for tun but not yet sent, and their pages */
+	struct xdp_buff xdp[VMQ_TX_BATCH];
+	unsigned int nxdp;
+	struct page_frag_cache frags;
 };
 
 struct vmq_pair {
