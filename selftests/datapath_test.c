@@ -29,8 +29,7 @@
 #define WAIT_MS		5000
 
 FIXTURE(dp) {
-	struct vmq_guest g;
-	struct vmq_gvq rx, tx;
+	struct vmq_gpair gp;
 	struct vmq_tap tap;
 	int fd;
 	size_t hdr_len;			/* vnet header the guest sees */
@@ -94,39 +93,16 @@ static bool mergeable(const FIXTURE_VARIANT(dp) *v)
 
 /* Wire a guest with rings of @num to the tap, through the open fd. */
 static int dp_wire(FIXTURE_DATA(dp) *self, const FIXTURE_VARIANT(dp) *v,
-		    uint32_t num)
+		   uint32_t num)
 {
-	bool evidx = v->features & F(VIRTIO_RING_F_EVENT_IDX);
-	uint64_t features = v->features;
-	int r;
-
 	self->hdr_len = v->features & V1_MRG ? 12 : 10;
-	if (ioctl(self->fd, VHOST_SET_OWNER, NULL) ||
-	    ioctl(self->fd, VHOST_SET_FEATURES, &features))
-		return -errno;
-	r = vmq_guest_init(&self->g, GUEST_MEM, GUEST_GPA);
-	if (!r)
-		r = vmq_gvq_init(&self->rx, &self->g, 0, num, evidx);
-	if (!r)
-		r = vmq_gvq_init(&self->tx, &self->g, 1, num, evidx);
-	if (!r)
-		r = vmq_vhost_set_mem(self->fd, &self->g);
-	if (!r)
-		r = vmq_vhost_setup_vq(self->fd, &self->rx);
-	if (!r)
-		r = vmq_vhost_setup_vq(self->fd, &self->tx);
-	if (!r)
-		r = vmq_vhost_set_backend(self->fd, 0, self->tap.fd[0]);
-	if (!r)
-		r = vmq_vhost_set_backend(self->fd, 1, self->tap.fd[0]);
-	return r;
+	return vmq_gpair_start(&self->gp, self->fd, v->features, GUEST_MEM,
+			       GUEST_GPA, num, self->tap.fd[0]);
 }
 
 static void dp_teardown_guest(FIXTURE_DATA(dp) *self)
 {
-	vmq_gvq_destroy(&self->rx);
-	vmq_gvq_destroy(&self->tx);
-	vmq_guest_destroy(&self->g);
+	vmq_gpair_destroy(&self->gp);
 }
 
 static int dp_start(FIXTURE_DATA(dp) *self, const FIXTURE_VARIANT(dp) *v,
@@ -171,20 +147,20 @@ static int tx_post(FIXTURE_DATA(dp) *self, size_t len, uint32_t seq,
 	unsigned int n = 0;
 
 	vmq_frame_fill(self->frame, len, seq);
-	p = vmq_guest_alloc(&self->g, self->hdr_len, 8);
+	p = vmq_guest_alloc(&self->gp.g, self->hdr_len, 8);
 	bufs[n++] = (struct vmq_gbuf){ p, self->hdr_len };
 	chunk = (len + nsegs - 1) / nsegs;
 	while (off < len) {
 		size_t l = len - off < chunk ? len - off : chunk;
 
-		p = vmq_guest_alloc(&self->g, l, 1);
+		p = vmq_guest_alloc(&self->gp.g, l, 1);
 		if (!p)
 			return -ENOMEM;
 		memcpy(p, self->frame + off, l);
 		bufs[n++] = (struct vmq_gbuf){ p, l };
 		off += l;
 	}
-	return vmq_gvq_add(&self->tx, bufs, n, 0, self, indirect);
+	return vmq_gvq_add(&self->gp.tx, bufs, n, 0, self, indirect);
 }
 
 /* Did the tap side receive frame @seq of @len, byte for byte? */
@@ -204,7 +180,7 @@ static ssize_t tx_frame(FIXTURE_DATA(dp) *self, size_t len, uint32_t seq,
 {
 	if (tx_post(self, len, seq, nsegs, indirect))
 		return -ENOSPC;
-	vmq_gvq_kick(&self->tx);
+	vmq_gvq_kick(&self->gp.tx);
 	return vmq_pkt_recv(self->tap.pkt, self->got, sizeof(self->got),
 			    WAIT_MS);
 }
@@ -215,7 +191,7 @@ static int tx_reap(FIXTURE_DATA(dp) *self, int n)
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (!vmq_gvq_get_wait(&self->tx, NULL, WAIT_MS))
+		if (!vmq_gvq_get_wait(&self->gp.tx, NULL, WAIT_MS))
 			break;
 	return i;
 }
@@ -235,8 +211,8 @@ static int rx_post(FIXTURE_DATA(dp) *self, int n, size_t size,
 	int i;
 
 	for (i = 0; i < n; i++) {
-		rb = vmq_guest_alloc(&self->g, sizeof(*rb), 8);
-		rb->p = vmq_guest_alloc(&self->g, size, 8);
+		rb = vmq_guest_alloc(&self->gp.g, sizeof(*rb), 8);
+		rb->p = vmq_guest_alloc(&self->gp.g, size, 8);
 		rb->len = size;
 		if (!rb->p)
 			return -ENOMEM;
@@ -244,10 +220,10 @@ static int rx_post(FIXTURE_DATA(dp) *self, int n, size_t size,
 			bufs[k] = (struct vmq_gbuf){ rb->p + k * (size / nsegs),
 				k + 1 < nsegs ? size / nsegs :
 				size - k * (size / nsegs) };
-		if (vmq_gvq_add(&self->rx, bufs, 0, nsegs, rb, indirect))
+		if (vmq_gvq_add(&self->gp.rx, bufs, 0, nsegs, rb, indirect))
 			return -ENOSPC;
 	}
-	vmq_gvq_kick(&self->rx);
+	vmq_gvq_kick(&self->gp.rx);
 	return 0;
 }
 
@@ -265,7 +241,7 @@ static ssize_t rx_reap(FIXTURE_DATA(dp) *self,
 	uint32_t used;
 
 	for (i = 0; i < nbufs; i++) {
-		rb = vmq_gvq_get_wait(&self->rx, &used, WAIT_MS);
+		rb = vmq_gvq_get_wait(&self->gp.rx, &used, WAIT_MS);
 		if (!rb)
 			return -ETIMEDOUT;
 		if (used > rb->len)
@@ -392,7 +368,7 @@ TEST_F(dp, rx_frame_waits_for_buffers)
 				    self->frame, 300));
 	usleep(100000);
 	/* nothing posted yet: nothing used */
-	EXPECT_EQ(NULL, vmq_gvq_get(&self->rx, NULL));
+	EXPECT_EQ(NULL, vmq_gvq_get(&self->gp.rx, NULL));
 	ASSERT_EQ(0, rx_post(self, 1, MAX_FRAME + 12, 1, false));
 	/* the waiting frame lands in the buffer the kick announced */
 	ASSERT_EQ(300, rx_reap(self, &hdr));
@@ -448,7 +424,7 @@ TEST_F(dp, tx_stop_get_base_restart_loses_nothing_and_keeps_order)
 	EXPECT_EQ(3, base);
 	for (i = 10; i < 15; i++)
 		ASSERT_EQ(0, tx_post(self, 100 + i, i, 1, false));
-	vmq_gvq_kick(&self->tx);
+	vmq_gvq_kick(&self->gp.tx);
 	EXPECT_FALSE(tx_arrived(self, 110, 10, 200)) TH_LOG("sent while stopped");
 	ASSERT_EQ(0, vring_base(self, 1, &base, false));
 	EXPECT_EQ(3, base);
@@ -477,7 +453,7 @@ TEST_F(dp, rx_stop_restart_delivers_waiting_frames_in_order)
 	}
 	ASSERT_EQ(0, rx_post(self, 3, MAX_FRAME + 12, 1, false));
 	usleep(100000);
-	EXPECT_EQ(NULL, vmq_gvq_get(&self->rx, NULL)) TH_LOG("rx while stopped");
+	EXPECT_EQ(NULL, vmq_gvq_get(&self->gp.rx, NULL)) TH_LOG("rx while stopped");
 	ASSERT_EQ(0, vring_base(self, 0, &base, true));
 	ASSERT_EQ(0, vmq_vhost_set_backend(self->fd, 0, self->tap.fd[0]));
 	for (i = 0; i < 3; i++) {
@@ -530,12 +506,12 @@ TEST_F(dp, busy_polling_takes_buffers_posted_without_a_kick)
 	 */
 	if (!strcmp(variant->path, VHOST_MQ_PATH))
 		EXPECT_FALSE(tx_arrived(self, 120, 1, 300)) TH_LOG("sent unkicked");
-	vmq_gvq_kick(&self->tx);
+	vmq_gvq_kick(&self->gp.tx);
 	ASSERT_TRUE(tx_arrived(self, 120, 1, WAIT_MS));
 
 	ASSERT_EQ(0, set_busyloop(self, 1, 3000000));
 	ASSERT_EQ(0, tx_post(self, 121, 2, 1, false));
-	vmq_gvq_kick(&self->tx);
+	vmq_gvq_kick(&self->gp.tx);
 	ASSERT_TRUE(tx_arrived(self, 121, 2, WAIT_MS));
 	/* the worker is spinning now; no kick for this one */
 	ASSERT_EQ(0, tx_post(self, 122, 3, 1, false));
@@ -551,20 +527,20 @@ TEST_F(dp, busy_polling_takes_buffers_posted_without_a_kick)
 TEST_F(dp, bad_tx_chain_stops_only_tx_and_signals_its_error_eventfd)
 {
 	struct virtio_net_hdr_mrg_rxbuf hdr;
-	struct vring_desc *d = self->tx.vring.desc;
+	struct vring_desc *d = self->gp.tx.vring.desc;
 	unsigned int base = 0;
 	uint16_t head;
 
 	ASSERT_EQ(0, tx_post(self, 90, 1, 1, false));
-	head = self->tx.vring.avail->ring[(self->tx.avail_idx - 1) & 255];
+	head = self->gp.tx.vring.avail->ring[(self->gp.tx.avail_idx - 1) & 255];
 	/* corrupt it: header descriptor's next points past the ring */
 	d[head].next = 256;
-	vmq_gvq_kick(&self->tx);
+	vmq_gvq_kick(&self->gp.tx);
 	EXPECT_FALSE(tx_arrived(self, 90, 1, 300));
-	EXPECT_LT(0, vmq_eventfd_read(self->tx.err_fd)) TH_LOG("no error signal");
+	EXPECT_LT(0, vmq_eventfd_read(self->gp.tx.err_fd)) TH_LOG("no error signal");
 	/* later good frames wait behind it */
 	ASSERT_EQ(0, tx_post(self, 91, 2, 1, false));
-	vmq_gvq_kick(&self->tx);
+	vmq_gvq_kick(&self->gp.tx);
 	EXPECT_FALSE(tx_arrived(self, 91, 2, 300));
 	/* rx is unaffected */
 	ASSERT_EQ(0, rx_post(self, 1, MAX_FRAME + 12, 1, false));

@@ -38,11 +38,11 @@ static void macvtap_moves_frames(struct __test_metadata *_metadata,
 				 const char *path)
 {
 	uint64_t features = (1ULL << VIRTIO_F_VERSION_1) |
-			    (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+			    (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+			    (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	unsigned char frame[1000], got[1100], mac[6], *p;
 	struct vmq_gbuf bufs[2];
-	struct vmq_guest g;
-	struct vmq_gvq rx, tx;
+	struct vmq_gpair gp;
 	char dev[32];
 	int fd, tapfd, pkt, hdr = 12, idx;
 	uint32_t len;
@@ -65,45 +65,38 @@ static void macvtap_moves_frames(struct __test_metadata *_metadata,
 
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ioctl(fd, VHOST_SET_OWNER, NULL));
-	ASSERT_EQ(0, ioctl(fd, VHOST_SET_FEATURES, &features));
-	ASSERT_EQ(0, vmq_guest_init(&g, 8 << 20, 0x80000000ULL));
-	ASSERT_EQ(0, vmq_gvq_init(&rx, &g, 0, 64, true));
-	ASSERT_EQ(0, vmq_gvq_init(&tx, &g, 1, 64, true));
-	ASSERT_EQ(0, vmq_vhost_set_mem(fd, &g));
-	ASSERT_EQ(0, vmq_vhost_setup_vq(fd, &rx));
-	ASSERT_EQ(0, vmq_vhost_setup_vq(fd, &tx));
-	ASSERT_EQ(0, vmq_vhost_set_backend(fd, 0, tapfd));
-	ASSERT_EQ(0, vmq_vhost_set_backend(fd, 1, tapfd));
+	ASSERT_EQ(0, vmq_gpair_start(&gp, fd, features, 8 << 20,
+				     0x80000000ULL, 64, tapfd));
 
 	/* guest -> macvtap -> veth0 -> veth1 */
 	vmq_frame_fill(frame, sizeof(frame), 1);
-	p = vmq_guest_alloc(&g, hdr + sizeof(frame), 8);
+	p = vmq_guest_alloc(&gp.g, hdr + sizeof(frame), 8);
 	memcpy(p + hdr, frame, sizeof(frame));
 	bufs[0] = (struct vmq_gbuf){ p, hdr + sizeof(frame) };
-	ASSERT_EQ(0, vmq_gvq_add(&tx, bufs, 1, 0, p, false));
-	vmq_gvq_kick(&tx);
+	ASSERT_EQ(0, vmq_gvq_add(&gp.tx, bufs, 1, 0, p, false));
+	vmq_gvq_kick(&gp.tx);
 	ASSERT_EQ((ssize_t)sizeof(frame), vmq_pkt_recv(pkt, got, sizeof(got),
 						       5000));
 	EXPECT_EQ(0, memcmp(frame, got, sizeof(frame)));
-	EXPECT_EQ(p, vmq_gvq_get_wait(&tx, NULL, 5000));
+	EXPECT_EQ(p, vmq_gvq_get_wait(&gp.tx, NULL, 5000));
 
 	/* veth1 -> veth0 -> macvtap (its own address) -> guest */
-	p = vmq_guest_alloc(&g, 2048, 8);
+	p = vmq_guest_alloc(&gp.g, 2048, 8);
 	bufs[0] = (struct vmq_gbuf){ p, 2048 };
-	ASSERT_EQ(0, vmq_gvq_add(&rx, bufs, 0, 1, p, false));
-	vmq_gvq_kick(&rx);
+	ASSERT_EQ(0, vmq_gvq_add(&gp.rx, bufs, 0, 1, p, false));
+	vmq_gvq_kick(&gp.rx);
 	vmq_frame_fill(frame, sizeof(frame), 2);
 	memcpy(frame, mac, 6);
 	ASSERT_EQ((ssize_t)sizeof(frame),
 		  vmq_pkt_send(pkt, vmq_if_index("veth1"), frame,
 			       sizeof(frame)));
-	ASSERT_EQ(p, vmq_gvq_get_wait(&rx, &len, 5000));
+	ASSERT_EQ(p, vmq_gvq_get_wait(&gp.rx, &len, 5000));
 	ASSERT_EQ(hdr + sizeof(frame), len);
 	EXPECT_EQ(0, memcmp(frame, p + hdr, sizeof(frame)));
 	EXPECT_EQ(1, ((struct virtio_net_hdr_mrg_rxbuf *)p)->num_buffers);
 
 	close(fd);
+	vmq_gpair_destroy(&gp);
 	close(tapfd);
 	close(pkt);
 }

@@ -23,8 +23,7 @@
 
 struct pair {
 	int fd;
-	struct vmq_guest g;
-	struct vmq_gvq rx, tx;
+	struct vmq_gpair gp;
 };
 
 static int pair_open(struct pair *p, const char *path, int tapfd)
@@ -32,28 +31,12 @@ static int pair_open(struct pair *p, const char *path, int tapfd)
 	uint64_t features = (1ULL << VIRTIO_F_VERSION_1) |
 			    (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
 			    (1ULL << VIRTIO_RING_F_EVENT_IDX);
-	int r;
 
 	p->fd = open(path, O_RDWR | O_CLOEXEC);
-	if (p->fd < 0 || ioctl(p->fd, VHOST_SET_OWNER, NULL) ||
-	    ioctl(p->fd, VHOST_SET_FEATURES, &features))
+	if (p->fd < 0)
 		return -errno;
-	r = vmq_guest_init(&p->g, 8 << 20, 0x80000000ULL);
-	if (!r)
-		r = vmq_gvq_init(&p->rx, &p->g, 0, 256, true);
-	if (!r)
-		r = vmq_gvq_init(&p->tx, &p->g, 1, 256, true);
-	if (!r)
-		r = vmq_vhost_set_mem(p->fd, &p->g);
-	if (!r)
-		r = vmq_vhost_setup_vq(p->fd, &p->rx);
-	if (!r)
-		r = vmq_vhost_setup_vq(p->fd, &p->tx);
-	if (!r)
-		r = vmq_vhost_set_backend(p->fd, 0, tapfd);
-	if (!r)
-		r = vmq_vhost_set_backend(p->fd, 1, tapfd);
-	return r;
+	return vmq_gpair_start(&p->gp, p->fd, features, 8 << 20,
+			       0x80000000ULL, 256, tapfd);
 }
 
 /* a frame of a flow of its own, so the tap hashes it onto some queue */
@@ -97,11 +80,11 @@ static void queues_each_carry_traffic(struct __test_metadata *_metadata,
 	/* tx from every pair reaches the tap */
 	for (q = 0; q < QUEUES; q++) {
 		vmq_frame_fill(frame, sizeof(frame), 100 + q);
-		p = vmq_guest_alloc(&pairs[q].g, HDR + sizeof(frame), 8);
+		p = vmq_guest_alloc(&pairs[q].gp.g, HDR + sizeof(frame), 8);
 		memcpy(p + HDR, frame, sizeof(frame));
 		buf = (struct vmq_gbuf){ p, HDR + sizeof(frame) };
-		ASSERT_EQ(0, vmq_gvq_add(&pairs[q].tx, &buf, 1, 0, p, false));
-		vmq_gvq_kick(&pairs[q].tx);
+		ASSERT_EQ(0, vmq_gvq_add(&pairs[q].gp.tx, &buf, 1, 0, p, false));
+		vmq_gvq_kick(&pairs[q].gp.tx);
 		ASSERT_EQ((ssize_t)sizeof(frame),
 			  vmq_pkt_recv(tap.pkt, got, sizeof(got), 5000))
 			TH_LOG("queue %d", q);
@@ -111,12 +94,12 @@ static void queues_each_carry_traffic(struct __test_metadata *_metadata,
 	/* rx: frames of many flows, spread by the tap, each arrives once */
 	for (q = 0; q < QUEUES; q++) {
 		for (i = 0; i < FRAMES; i++) {
-			p = vmq_guest_alloc(&pairs[q].g, 2048, 8);
+			p = vmq_guest_alloc(&pairs[q].gp.g, 2048, 8);
 			buf = (struct vmq_gbuf){ p, 2048 };
-			ASSERT_EQ(0, vmq_gvq_add(&pairs[q].rx, &buf, 0, 1, p,
+			ASSERT_EQ(0, vmq_gvq_add(&pairs[q].gp.rx, &buf, 0, 1, p,
 						 false));
 		}
-		vmq_gvq_kick(&pairs[q].rx);
+		vmq_gvq_kick(&pairs[q].gp.rx);
 	}
 	raw = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, raw);
@@ -130,7 +113,7 @@ static void queues_each_carry_traffic(struct __test_metadata *_metadata,
 	}
 	usleep(300000);
 	for (q = 0; q < QUEUES; q++) {
-		while ((p = vmq_gvq_get_wait(&pairs[q].rx, &len, 200))) {
+		while ((p = vmq_gvq_get_wait(&pairs[q].gp.rx, &len, 200))) {
 			ASSERT_EQ(HDR + sizeof(frame), len);
 			i = (p[HDR + 28] << 8) | p[HDR + 29];
 			ASSERT_LT(i, FRAMES);
@@ -144,8 +127,10 @@ static void queues_each_carry_traffic(struct __test_metadata *_metadata,
 	for (i = 0; i < FRAMES; i++)
 		EXPECT_EQ(1, seen[i]) TH_LOG("frame %d", i);
 	close(raw);
-	for (q = 0; q < QUEUES; q++)
+	for (q = 0; q < QUEUES; q++) {
 		close(pairs[q].fd);
+		vmq_gpair_destroy(&pairs[q].gp);
+	}
 	vmq_tap_close(&tap);
 }
 

@@ -80,12 +80,12 @@ static void tso_both_ways(struct __test_metadata *_metadata,
 			  const char *path)
 {
 	uint64_t features = (1ULL << VIRTIO_F_VERSION_1) |
-			    (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+			    (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+			    (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	static unsigned char frame[FRAME], got[FRAME + 64];
 	struct virtio_net_hdr want = tso_hdr(), *h;
 	struct vmq_gbuf buf;
-	struct vmq_guest g;
-	struct vmq_gvq rx, tx;
+	struct vmq_gpair gp;
 	struct vmq_tap tap;
 	unsigned char *p;
 	uint32_t len;
@@ -102,25 +102,17 @@ static void tso_both_ways(struct __test_metadata *_metadata,
 
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ioctl(fd, VHOST_SET_OWNER, NULL));
-	ASSERT_EQ(0, ioctl(fd, VHOST_SET_FEATURES, &features));
-	ASSERT_EQ(0, vmq_guest_init(&g, 16 << 20, 0x80000000ULL));
-	ASSERT_EQ(0, vmq_gvq_init(&rx, &g, 0, 64, true));
-	ASSERT_EQ(0, vmq_gvq_init(&tx, &g, 1, 64, true));
-	ASSERT_EQ(0, vmq_vhost_set_mem(fd, &g));
-	ASSERT_EQ(0, vmq_vhost_setup_vq(fd, &rx));
-	ASSERT_EQ(0, vmq_vhost_setup_vq(fd, &tx));
-	ASSERT_EQ(0, vmq_vhost_set_backend(fd, 0, tap.fd[0]));
-	ASSERT_EQ(0, vmq_vhost_set_backend(fd, 1, tap.fd[0]));
+	ASSERT_EQ(0, vmq_gpair_start(&gp, fd, features, 16 << 20,
+				     0x80000000ULL, 64, tap.fd[0]));
 
 	/* guest -> tap: header and frame arrive as they left */
 	tcp_frame(frame, 1);
-	p = vmq_guest_alloc(&g, HDR + FRAME, 8);
+	p = vmq_guest_alloc(&gp.g, HDR + FRAME, 8);
 	memcpy(p, &want, sizeof(want));
 	memcpy(p + HDR, frame, FRAME);
 	buf = (struct vmq_gbuf){ p, HDR + FRAME };
-	ASSERT_EQ(0, vmq_gvq_add(&tx, &buf, 1, 0, p, false));
-	vmq_gvq_kick(&tx);
+	ASSERT_EQ(0, vmq_gvq_add(&gp.tx, &buf, 1, 0, p, false));
+	vmq_gvq_kick(&gp.tx);
 	ASSERT_EQ((ssize_t)(sizeof(want) + FRAME),
 		  vmq_pkt_recv(s, got, sizeof(got), 5000));
 	h = (struct virtio_net_hdr *)got;
@@ -132,10 +124,10 @@ static void tso_both_ways(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, memcmp(frame, got + sizeof(want), FRAME));
 
 	/* tap -> guest: one 20 KB frame, offload header intact */
-	p = vmq_guest_alloc(&g, HDR + FRAME, 8);
+	p = vmq_guest_alloc(&gp.g, HDR + FRAME, 8);
 	buf = (struct vmq_gbuf){ p, HDR + FRAME };
-	ASSERT_EQ(0, vmq_gvq_add(&rx, &buf, 0, 1, p, false));
-	vmq_gvq_kick(&rx);
+	ASSERT_EQ(0, vmq_gvq_add(&gp.rx, &buf, 0, 1, p, false));
+	vmq_gvq_kick(&gp.rx);
 	tcp_frame(frame, 2);
 	memcpy(got, &want, sizeof(want));
 	memcpy(got + sizeof(want), frame, FRAME);
@@ -150,7 +142,7 @@ static void tso_both_ways(struct __test_metadata *_metadata,
 			  sendto(s, got, sizeof(want) + FRAME, 0,
 				 (struct sockaddr *)&sll, sizeof(sll)));
 	}
-	ASSERT_EQ(p, vmq_gvq_get_wait(&rx, &len, 5000));
+	ASSERT_EQ(p, vmq_gvq_get_wait(&gp.rx, &len, 5000));
 	ASSERT_EQ(HDR + FRAME, len);
 	h = (struct virtio_net_hdr *)p;
 	EXPECT_EQ(want.gso_type, h->gso_type);
@@ -161,6 +153,7 @@ static void tso_both_ways(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, memcmp(frame, p + HDR, FRAME));
 
 	close(fd);
+	vmq_gpair_destroy(&gp);
 	close(s);
 	vmq_tap_close(&tap);
 }

@@ -248,7 +248,8 @@ static int vmq_env_add_seg(struct vmq_chain_env *env, u64 addr, u32 len,
 		env->in += n;
 	else
 		env->out += n;
-	if (write && env->log && len) {
+	/* one entry per buffer, and each took at least one of UIO_MAXIOV */
+	if (write && env->log && len && vq->nlog < UIO_MAXIOV) {
 		vq->log[vq->nlog].gpa = addr;
 		vq->log[vq->nlog].len = len;
 		vq->nlog++;
@@ -297,6 +298,9 @@ int vmq_vq_next_chain(struct vmq_vq *vq, int iov_first,
 	__virtio16 raw;
 	int err;
 
+	/* a chain that starts a frame starts its dirty-log record too */
+	if (!iov_first)
+		vq->nlog = 0;
 	if (vq->avail_idx == vq->last_avail_idx) {
 		if (!vmq_vq_read_avail_idx(vq))
 			return -EINVAL;

@@ -348,3 +348,37 @@ int vmq_vhost_set_backend(int fd, unsigned int index, int backend_fd)
 
 	return ioctl(fd, VHOST_NET_SET_BACKEND, &f) ? -errno : 0;
 }
+
+int vmq_gpair_start(struct vmq_gpair *p, int fd, uint64_t features,
+		    size_t mem, uint64_t gpa, uint32_t num, int backend)
+{
+	bool evidx = features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
+	int r;
+
+	if (ioctl(fd, VHOST_SET_OWNER, NULL) ||
+	    ioctl(fd, VHOST_SET_FEATURES, &features))
+		return -errno;
+	r = vmq_guest_init(&p->g, mem, gpa);
+	if (!r)
+		r = vmq_gvq_init(&p->rx, &p->g, 0, num, evidx);
+	if (!r)
+		r = vmq_gvq_init(&p->tx, &p->g, 1, num, evidx);
+	if (!r)
+		r = vmq_vhost_set_mem(fd, &p->g);
+	if (!r)
+		r = vmq_vhost_setup_vq(fd, &p->rx);
+	if (!r)
+		r = vmq_vhost_setup_vq(fd, &p->tx);
+	if (!r)
+		r = vmq_vhost_set_backend(fd, 0, backend);
+	if (!r)
+		r = vmq_vhost_set_backend(fd, 1, backend);
+	return r;
+}
+
+void vmq_gpair_destroy(struct vmq_gpair *p)
+{
+	vmq_gvq_destroy(&p->rx);
+	vmq_gvq_destroy(&p->tx);
+	vmq_guest_destroy(&p->g);
+}

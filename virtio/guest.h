@@ -74,4 +74,18 @@ int vmq_vhost_set_mem(int fd, const struct vmq_guest *g);
 int vmq_vhost_setup_vq(int fd, struct vmq_gvq *vq);
 int vmq_vhost_set_backend(int fd, unsigned int index, int backend_fd);
 
+/*
+ * A guest with one queue pair (vring 0 rx, 1 tx) wired through vhost fd
+ * @fd to @backend: owner, @features, @mem bytes of guest memory at @gpa,
+ * rings of @num (with event idx when @features has it). 0 or -errno.
+ */
+struct vmq_gpair {
+	struct vmq_guest g;
+	struct vmq_gvq rx, tx;
+};
+
+int vmq_gpair_start(struct vmq_gpair *p, int fd, uint64_t features,
+		    size_t mem, uint64_t gpa, uint32_t num, int backend);
+void vmq_gpair_destroy(struct vmq_gpair *p);
+
 #endif /* VMQ_GUEST_H */
