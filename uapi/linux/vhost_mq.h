@@ -8,6 +8,20 @@
  * works unchanged ("compat mode": one fd serves one queue pair, vring 0 is
  * rx and vring 1 is tx).
  *
+ * Where compat mode differs from vhost-net, on purpose:
+ *  - VIRTIO_F_ACCESS_PLATFORM (device IOTLB) and the backend feature
+ *    VHOST_BACKEND_F_IOTLB_MSG_V2 are not offered yet.
+ *  - VHOST_NET_SET_BACKEND takes tap and macvtap queues only; a raw
+ *    AF_PACKET socket, which vhost-net also takes, fails with ENOTSOCK.
+ *  - A guest error on a vring (a malformed descriptor chain, an avail
+ *    index that jumps, an unwritable used ring) stops that vring only:
+ *    its error eventfd (VHOST_SET_VRING_ERR) is signalled and the reason
+ *    counted, and the vring stays stopped until the VMM sets its base
+ *    again (VHOST_SET_VRING_BASE, which needs the backend detached).
+ *    vhost-net re-reads the bad chain at every kick instead.
+ *  - A region of size 0 at guest address 0 in VHOST_SET_MEM_TABLE maps
+ *    nothing (vhost-net maps the whole address space with it).
+ *
  * The extension ioctls declared here use their own magic, VHOST_MQ_VIRTIO,
  * so that they can never collide with an upstream VHOST_* number (those
  * all use magic 0xAF).
