@@ -375,6 +375,71 @@ TEST_F(dp, rx_frame_waits_for_buffers)
 	EXPECT_EQ(0, memcmp(self->frame, self->got, 300));
 }
 
+/*
+ * ANY_LAYOUT: header and frame laid out back to back in one guest buffer,
+ * then cut into descriptors at @cuts (offsets from the buffer's start).
+ */
+static int tx_post_cut(FIXTURE_DATA(dp) *self, size_t len, uint32_t seq,
+		       const size_t *cuts, unsigned int ncuts)
+{
+	size_t total = self->hdr_len + len, at = 0;
+	struct vmq_gbuf bufs[16];
+	unsigned char *p;
+	unsigned int i;
+
+	vmq_frame_fill(self->frame, len, seq);
+	p = vmq_guest_alloc(&self->gp.g, total, 1);
+	if (!p)
+		return -ENOMEM;
+	memset(p, 0, self->hdr_len);
+	memcpy(p + self->hdr_len, self->frame, len);
+	for (i = 0; i <= ncuts; i++) {
+		size_t end = i < ncuts ? cuts[i] : total;
+
+		bufs[i] = (struct vmq_gbuf){ p + at, end - at };
+		at = end;
+	}
+	return vmq_gvq_add(&self->gp.tx, bufs, ncuts + 1, 0, self, false);
+}
+
+TEST_F(dp, tx_header_and_frame_in_one_descriptor)
+{
+	ASSERT_EQ(0, tx_post_cut(self, 1514, 1, NULL, 0));
+	vmq_gvq_kick(&self->gp.tx);
+	EXPECT_TRUE(tx_arrived(self, 1514, 1, WAIT_MS));
+}
+
+TEST_F(dp, tx_header_split_over_descriptors)
+{
+	/* 4 bytes of header, then the rest of it with the frame's start */
+	static const size_t cuts[] = { 4, 20, 21 };
+
+	ASSERT_EQ(0, tx_post_cut(self, 1000, 2, cuts, 3));
+	vmq_gvq_kick(&self->gp.tx);
+	EXPECT_TRUE(tx_arrived(self, 1000, 2, WAIT_MS));
+}
+
+TEST_F(dp, rx_header_split_over_descriptors)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+	struct vmq_gbuf bufs[3];
+	struct rxbuf *rb;
+
+	/* one chain: 4 bytes, 3 bytes, then room for the rest */
+	rb = vmq_guest_alloc(&self->gp.g, sizeof(*rb), 8);
+	rb->len = 4000;
+	rb->p = vmq_guest_alloc(&self->gp.g, rb->len, 1);
+	bufs[0] = (struct vmq_gbuf){ rb->p, 4 };
+	bufs[1] = (struct vmq_gbuf){ rb->p + 4, 3 };
+	bufs[2] = (struct vmq_gbuf){ rb->p + 7, rb->len - 7 };
+	ASSERT_EQ(0, vmq_gvq_add(&self->gp.rx, bufs, 0, 3, rb, false));
+	vmq_gvq_kick(&self->gp.rx);
+	ASSERT_EQ(1500, rx_frame(self, 1500, 3, &hdr));
+	EXPECT_EQ(0, memcmp(self->frame, self->got, 1500));
+	if (self->hdr_len == 12)
+		EXPECT_EQ(1, hdr.num_buffers);
+}
+
 static int vring_base(FIXTURE_DATA(dp) *self, unsigned int idx,
 		      unsigned int *base, bool set)
 {
