@@ -52,7 +52,13 @@ need-kdir:
 module: need-kdir
 	$(MAKE) -C $(KDIR) M=$(TOP) modules
 
-userspace: $(SELFTESTS) $(UNITTESTS)
+TOOLS := $(BUILD)/vhost-mq-stat
+
+userspace: $(SELFTESTS) $(UNITTESTS) $(TOOLS)
+
+$(BUILD)/vhost-mq-stat: qemu-glue/vhost-mq-stat.c uapi/linux/vhost_mq.h
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $<
 
 $(BUILD)/selftests/%: selftests/%.c $(GUESTLIB) $(KSRC)/.stamp $(USER_HEADERS)
 	@mkdir -p $(dir $@)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <linux/vhost.h>
+#include <linux/vhost_mq.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
@@ -17,7 +18,7 @@
 #include "vmq_test.h"
 #include "kselftest_harness.h"
 
-#define QUEUES	4
+#define MAX_QUEUES	8
 #define FRAMES	64
 #define HDR	12
 
@@ -59,10 +60,11 @@ static void ip_frame(unsigned char *f, size_t len, unsigned int seq)
 }
 
 static void queues_each_carry_traffic(struct __test_metadata *_metadata,
-				      const char *path)
+				      const char *path, int nq)
 {
 	static unsigned char frame[300], got[400];
-	struct pair pairs[QUEUES];
+	struct pair pairs[MAX_QUEUES];
+	char worker[32];
 	struct vmq_gbuf buf;
 	struct vmq_tap tap;
 	int q, i, seen[FRAMES] = { 0 }, total = 0, raw;
@@ -72,13 +74,31 @@ static void queues_each_carry_traffic(struct __test_metadata *_metadata,
 
 	vmq_kmsg_mark(_metadata->name, path);
 	ASSERT_EQ(0, vmq_netns_enter());
-	ASSERT_EQ(0, vmq_tap_open(&tap, "vmq0", QUEUES, HDR, 0));
-	for (q = 0; q < QUEUES; q++)
+	ASSERT_EQ(0, vmq_tap_open(&tap, "vmq0", nq, HDR, 0));
+	for (q = 0; q < nq; q++)
 		ASSERT_EQ(0, pair_open(&pairs[q], path, tap.fd[q]))
 			TH_LOG("queue %d", q);
 
+	/* one worker thread per fd */
+	snprintf(worker, sizeof(worker),
+		 strcmp(path, VHOST_MQ_PATH) ? "vhost-%d" : "vhost-mq-%d-0",
+		 getpid());
+	EXPECT_EQ(nq, vmq_count_tasks_named(worker));
+	if (!strcmp(path, VHOST_MQ_PATH)) {
+		int tids[MAX_QUEUES], k;
+
+		for (q = 0; q < nq; q++) {
+			struct vhost_mq_worker w = { 0 };
+
+			ASSERT_EQ(0, ioctl(pairs[q].fd, VHOST_MQ_GET_WORKER, &w));
+			tids[q] = w.tid;
+			for (k = 0; k < q; k++)
+				EXPECT_NE(tids[k], tids[q]);
+		}
+	}
+
 	/* tx from every pair reaches the tap */
-	for (q = 0; q < QUEUES; q++) {
+	for (q = 0; q < nq; q++) {
 		vmq_frame_fill(frame, sizeof(frame), 100 + q);
 		p = vmq_guest_alloc(&pairs[q].gp.g, HDR + sizeof(frame), 8);
 		memcpy(p + HDR, frame, sizeof(frame));
@@ -92,7 +112,7 @@ static void queues_each_carry_traffic(struct __test_metadata *_metadata,
 	}
 
 	/* rx: frames of many flows, spread by the tap, each arrives once */
-	for (q = 0; q < QUEUES; q++) {
+	for (q = 0; q < nq; q++) {
 		for (i = 0; i < FRAMES; i++) {
 			p = vmq_guest_alloc(&pairs[q].gp.g, 2048, 8);
 			buf = (struct vmq_gbuf){ p, 2048 };
@@ -112,7 +132,7 @@ static void queues_each_carry_traffic(struct __test_metadata *_metadata,
 				 (struct sockaddr *)&sll, sizeof(sll)));
 	}
 	usleep(300000);
-	for (q = 0; q < QUEUES; q++) {
+	for (q = 0; q < nq; q++) {
 		while ((p = vmq_gvq_get_wait(&pairs[q].gp.rx, &len, 200))) {
 			ASSERT_EQ(HDR + sizeof(frame), len);
 			i = (p[HDR + 28] << 8) | p[HDR + 29];
@@ -127,21 +147,26 @@ static void queues_each_carry_traffic(struct __test_metadata *_metadata,
 	for (i = 0; i < FRAMES; i++)
 		EXPECT_EQ(1, seen[i]) TH_LOG("frame %d", i);
 	close(raw);
-	for (q = 0; q < QUEUES; q++) {
+	for (q = 0; q < nq; q++) {
 		close(pairs[q].fd);
 		vmq_gpair_destroy(&pairs[q].gp);
 	}
 	vmq_tap_close(&tap);
 }
 
-TEST(vhost_net_one_fd_per_queue_of_a_multiqueue_tap)
-{
-	queues_each_carry_traffic(_metadata, VHOST_NET_PATH);
-}
+#define MQ_TAP_TEST(dev, path, n)					\
+	TEST(dev##_##n##_fds_over_a_##n##_queue_tap)			\
+	{								\
+		queues_each_carry_traffic(_metadata, path, n);		\
+	}
 
-TEST(vhost_mq_one_fd_per_queue_of_a_multiqueue_tap)
-{
-	queues_each_carry_traffic(_metadata, VHOST_MQ_PATH);
-}
+MQ_TAP_TEST(vhost_net, VHOST_NET_PATH, 1)
+MQ_TAP_TEST(vhost_mq, VHOST_MQ_PATH, 1)
+MQ_TAP_TEST(vhost_net, VHOST_NET_PATH, 2)
+MQ_TAP_TEST(vhost_mq, VHOST_MQ_PATH, 2)
+MQ_TAP_TEST(vhost_net, VHOST_NET_PATH, 4)
+MQ_TAP_TEST(vhost_mq, VHOST_MQ_PATH, 4)
+MQ_TAP_TEST(vhost_net, VHOST_NET_PATH, 8)
+MQ_TAP_TEST(vhost_mq, VHOST_MQ_PATH, 8)
 
 TEST_HARNESS_MAIN

@@ -13,6 +13,8 @@
 #include <linux/eventfd.h>
 #include <linux/net.h>
 #include <linux/nospec.h>
+#include <linux/cpumask.h>
+#include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -380,6 +382,111 @@ out:
 	return ret;
 }
 
+/* VHOST_MQ_GET_VRING_STATS: a consistent snapshot, under the vq mutex. */
+static long vmq_get_vring_stats(struct vmq_dev *dev, void __user *argp)
+{
+	struct vhost_mq_vring_stats st;
+	struct vmq_vq *vq;
+	long ret = 0;
+
+	BUILD_BUG_ON((int)VMQ_CHAIN_NR_ERRORS > (int)VHOST_MQ_CHAIN_ERROR_MAX);
+	BUILD_BUG_ON((int)VMQ_CHAIN_TOO_SHORT != (int)VHOST_MQ_CHAIN_TOO_SHORT);
+	if (copy_from_user(&st, argp, sizeof(st)))
+		return -EFAULT;
+	if (st.padding)
+		return -EINVAL;
+	mutex_lock(&dev->mutex);
+	if (st.index >= dev->nvqs) {
+		ret = -ENOBUFS;
+		goto out;
+	}
+	vq = &vmq_dev_nvq(dev, array_index_nospec(st.index, dev->nvqs))->vq;
+	memset_startat(&st, 0, packets);
+	mutex_lock(&vq->mutex);
+	st.packets = vq->stats.packets;
+	st.bytes = vq->stats.bytes;
+	st.kicks = vq->stats.kicks;
+	st.interrupts = vq->stats.interrupts;
+	st.wakeups = vq->stats.wakeups;
+	st.errors = vq->stats.errors;
+	st.folded = vq->stats.folded;
+	memcpy(st.drops, vq->stats.drops, sizeof(vq->stats.drops));
+	memcpy(st.chain_errors, vq->stats.chain_errors,
+	       sizeof(vq->stats.chain_errors));
+	mutex_unlock(&vq->mutex);
+	if (copy_to_user(argp, &st, sizeof(st)))
+		ret = -EFAULT;
+out:
+	mutex_unlock(&dev->mutex);
+	return ret;
+}
+
+/* The pair's worker, or an ERR_PTR; the caller holds dev->mutex. */
+static struct vmq_worker *vmq_dev_worker(struct vmq_dev *dev, u32 pair)
+{
+	lockdep_assert_held(&dev->mutex);
+	if (!dev->mm)
+		return ERR_PTR(-EPERM);
+	if (pair >= dev->npairs)
+		return ERR_PTR(-ENOBUFS);
+	return dev->pairs[array_index_nospec(pair, dev->npairs)].worker;
+}
+
+static long vmq_get_worker(struct vmq_dev *dev, void __user *argp)
+{
+	struct vhost_mq_worker w;
+	struct vmq_worker *worker;
+	long ret = 0;
+
+	if (copy_from_user(&w, argp, sizeof(w)))
+		return -EFAULT;
+	mutex_lock(&dev->mutex);
+	worker = vmq_dev_worker(dev, w.pair);
+	if (IS_ERR(worker)) {
+		ret = PTR_ERR(worker);
+		goto out;
+	}
+	w.tid = task_pid_vnr(worker->task);
+	if (copy_to_user(argp, &w, sizeof(w)))
+		ret = -EFAULT;
+out:
+	mutex_unlock(&dev->mutex);
+	return ret;
+}
+
+static long vmq_set_worker_affinity(struct vmq_dev *dev, void __user *argp)
+{
+	struct vhost_mq_worker_affinity a;
+	struct vmq_worker *worker;
+	cpumask_var_t mask;
+	long ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return -ENOMEM;
+	if (copy_from_user(mask, u64_to_user_ptr(a.mask),
+			   min_t(u32, a.size, cpumask_size()))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	mutex_lock(&dev->mutex);
+	ret = vmq_dev_check_owner(dev);
+	if (ret)
+		goto out;
+	worker = vmq_dev_worker(dev, a.pair);
+	if (IS_ERR(worker)) {
+		ret = PTR_ERR(worker);
+		goto out;
+	}
+	ret = set_cpus_allowed_ptr(worker->task, mask);
+out:
+	mutex_unlock(&dev->mutex);
+out_free:
+	free_cpumask_var(mask);
+	return ret;
+}
+
 long vmq_dev_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp)
 {
 	struct vhost_vring_file backend;
@@ -401,6 +508,12 @@ long vmq_dev_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp)
 		return vmq_set_owner(dev);
 	case VHOST_RESET_OWNER:
 		return vmq_reset_owner(dev);
+	case VHOST_MQ_GET_VRING_STATS:
+		return vmq_get_vring_stats(dev, argp);
+	case VHOST_MQ_GET_WORKER:
+		return vmq_get_worker(dev, argp);
+	case VHOST_MQ_SET_WORKER_AFFINITY:
+		return vmq_set_worker_affinity(dev, argp);
 	default:
 		return vmq_owned_ioctl(dev, cmd, argp);
 	}

@@ -106,7 +106,7 @@ static void vmq_tx_flush_batch(struct vmq_net_vq *nvq, struct socket *sock)
 	err = sock->ops->sendmsg(sock, &msg, 0);
 	if (unlikely(err < 0)) {
 		/* the queue lost its tap: the frames are dropped, not leaked */
-		nvq->vq.stats.drops += nvq->nxdp;
+		nvq->vq.stats.drops[VHOST_MQ_DROP_TAP_GONE] += nvq->nxdp;
 		vmq_tx_free_batch(nvq);
 	}
 	nvq->nxdp = 0;
@@ -178,7 +178,7 @@ static int vmq_tx_sendmsg(struct vmq_net_vq *nvq, struct socket *sock,
 		return -EAGAIN;
 	}
 	if (unlikely(err < 0)) {
-		vq->stats.drops++;	/* bad header, link down */
+		vq->stats.drops[VHOST_MQ_DROP_TAP_REFUSED]++; /* header, link */
 		return 0;
 	}
 	return 1;
@@ -206,7 +206,7 @@ static bool vmq_tx_one(struct vmq_net_vq *nvq, struct socket *sock,
 			return false;
 		}
 		if (err == -EINVAL) {
-			vq->stats.drops++;
+			vq->stats.drops[VHOST_MQ_DROP_TAP_REFUSED]++;
 			ok = 0;
 		}
 	}
@@ -416,7 +416,7 @@ static void vmq_rx_drop(struct vmq_net_vq *nvq, struct socket *sock)
 	kv.iov_len = 1;
 	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, 1);
 	sock->ops->recvmsg(sock, &msg, 1, MSG_DONTWAIT | MSG_TRUNC);
-	vq->stats.drops++;
+	vq->stats.drops[VHOST_MQ_DROP_TOO_BIG]++;
 }
 
 /* Receive one frame of @sock_len bytes into the chains just taken. */
@@ -443,7 +443,7 @@ static bool vmq_rx_one(struct vmq_net_vq *nvq, struct socket *sock,
 				 MSG_DONTWAIT | MSG_TRUNC);
 	if (unlikely(err != sock_len)) {
 		/* gone or truncated: the frame is lost, the buffers are not */
-		vq->stats.drops++;
+		vq->stats.drops[VHOST_MQ_DROP_RECV_FAILED]++;
 		return false;
 	}
 	/* num_buffers follows the 10-byte header when it has 12 */

@@ -12,6 +12,7 @@
 #include <linux/uio.h>
 #include <linux/virtio_byteorder.h>
 #include <linux/virtio_ring.h>
+#include <uapi/linux/vhost_mq.h>
 
 #include "desc.h"
 #include "worker.h"
@@ -35,7 +36,8 @@ struct vmq_vq_stats {
 	u64 kicks;
 	u64 interrupts;
 	u64 wakeups;
-	u64 drops;
+	u64 folded;
+	u64 drops[VHOST_MQ_DROP_MAX];	/* by enum vhost_mq_drop */
 	u64 errors;			/* sum of chain_errors and ring faults */
 	u64 chain_errors[VMQ_CHAIN_NR_ERRORS];
 };

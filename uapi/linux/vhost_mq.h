@@ -54,4 +54,80 @@
 /* Backend features (VHOST_GET_BACKEND_FEATURES): none yet. */
 #define VHOST_MQ_BACKEND_FEATURES	0ULL
 
+/*
+ * Why a frame was dropped (vhost_mq_vring_stats.drops[]). No frame is
+ * dropped silently: each one is counted here on its vring.
+ */
+enum vhost_mq_drop {
+	VHOST_MQ_DROP_TAP_REFUSED,	/* tx: the tap rejected the frame */
+	VHOST_MQ_DROP_TOO_BIG,		/* rx: larger than the guest's buffers */
+	VHOST_MQ_DROP_RECV_FAILED,	/* rx: the tap failed to deliver it */
+	VHOST_MQ_DROP_TAP_GONE,		/* tx: the tap queue went away */
+	VHOST_MQ_DROP_MAX = 8
+};
+
+/*
+ * Why a guest's descriptor chain stopped its vring
+ * (vhost_mq_vring_stats.chain_errors[]); index 0 is unused.
+ */
+enum vhost_mq_chain_error {
+	VHOST_MQ_CHAIN_EFAULT = 1,	/* a descriptor table was unreadable */
+	VHOST_MQ_CHAIN_BAD_HEAD,	/* head index beyond the ring */
+	VHOST_MQ_CHAIN_BAD_NEXT,	/* next index beyond its table */
+	VHOST_MQ_CHAIN_LOOP,		/* more descriptors than the table */
+	VHOST_MQ_CHAIN_NESTED_INDIRECT,	/* indirect table in an indirect table */
+	VHOST_MQ_CHAIN_BAD_INDIRECT,	/* indirect length 0, not %16, too big */
+	VHOST_MQ_CHAIN_OUT_AFTER_IN,	/* readable buffer after a writable one */
+	VHOST_MQ_CHAIN_TOO_MANY_SEGS,	/* more buffers than 1024 iovecs hold */
+	VHOST_MQ_CHAIN_BAD_ADDR,	/* a buffer outside guest memory */
+	VHOST_MQ_CHAIN_WRONG_DIRECTION,	/* writable on tx, readable on rx */
+	VHOST_MQ_CHAIN_TOO_SHORT,	/* a tx chain without a frame */
+	VHOST_MQ_CHAIN_ERROR_MAX = 16
+};
+
+/* Counters of one vring since the owner was set. */
+struct vhost_mq_vring_stats {
+	__u32 index;		/* in: the vring */
+	__u32 padding;		/* must be 0 */
+	__u64 packets;		/* frames moved (tx: to the tap; rx: to the guest) */
+	__u64 bytes;		/* their bytes, without vnet headers */
+	__u64 kicks;		/* guest notifications handled */
+	__u64 interrupts;	/* call eventfd signals */
+	__u64 wakeups;		/* handler runs */
+	__u64 errors;		/* times a guest error stopped the vring */
+	__u64 folded;		/* rx frames taken from another pair's queue */
+	__u64 drops[VHOST_MQ_DROP_MAX];
+	__u64 chain_errors[VHOST_MQ_CHAIN_ERROR_MAX];
+};
+
+/* The kernel thread that serves a queue pair. */
+struct vhost_mq_worker {
+	__u32 pair;		/* in: the queue pair (0 in compat mode) */
+	__s32 tid;		/* out: its thread id, for taskset and ps */
+};
+
+/* Where a pair's worker may run: a cpu_set_t as sched_setaffinity(2). */
+struct vhost_mq_worker_affinity {
+	__u32 pair;		/* the queue pair */
+	__u32 size;		/* bytes at mask */
+	__u64 mask;		/* user address of the CPU mask */
+};
+
+/*
+ * Read a vring's counters. Needs no ownership, so a monitor holding the
+ * fd (vhost-mq-stat takes it with pidfd_getfd) may read them.
+ * ENOBUFS: no such vring; EINVAL: padding not 0; EFAULT.
+ */
+#define VHOST_MQ_GET_VRING_STATS	_IOWR(VHOST_MQ_VIRTIO, 0x01, \
+					      struct vhost_mq_vring_stats)
+/* A pair's worker. EPERM: no owner yet (so no worker); ENOBUFS; EFAULT. */
+#define VHOST_MQ_GET_WORKER		_IOWR(VHOST_MQ_VIRTIO, 0x02, \
+					      struct vhost_mq_worker)
+/*
+ * Pin a pair's worker to CPUs. Owner only (EPERM). ENOBUFS: no such pair;
+ * EINVAL: no online CPU in the mask; EFAULT.
+ */
+#define VHOST_MQ_SET_WORKER_AFFINITY	_IOW(VHOST_MQ_VIRTIO, 0x03, \
+					     struct vhost_mq_worker_affinity)
+
 #endif /* _UAPI_LINUX_VHOST_MQ_H */
