@@ -77,7 +77,7 @@ start=$(date +%s)
 		-virtfs "local,path=$jobdir,mount_tag=job,security_model=none,multidevs=remap" \
 		</dev/null 2>&1
 	echo $? >"$jobdir/qemu.rc"
-} | tr -d '\r' | tee "$jobdir/console.log"
+} | sed -u 's/\r$//' | tee "$jobdir/console.log"
 say "VM finished after $(($(date +%s) - start))s"
 
 status=0
