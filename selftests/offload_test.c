@@ -56,6 +56,18 @@ static struct virtio_net_hdr tso_hdr(void)
 	};
 }
 
+/* The offload fields arrived as they were sent. */
+static void expect_tso(struct __test_metadata *_metadata,
+		       const struct virtio_net_hdr *h,
+		       const struct virtio_net_hdr *want)
+{
+	EXPECT_EQ(want->gso_type, h->gso_type);
+	EXPECT_EQ(want->gso_size, h->gso_size);
+	EXPECT_EQ(want->csum_start, h->csum_start);
+	EXPECT_EQ(want->csum_offset, h->csum_offset);
+	EXPECT_TRUE(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+}
+
 static int raw_socket(int ifindex)
 {
 	struct sockaddr_ll sll = {
@@ -83,7 +95,7 @@ static void tso_both_ways(struct __test_metadata *_metadata,
 			    (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
 			    (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	static unsigned char frame[FRAME], got[FRAME + 64];
-	struct virtio_net_hdr want = tso_hdr(), *h;
+	struct virtio_net_hdr want = tso_hdr();
 	struct vmq_gbuf buf;
 	struct vmq_gpair gp;
 	struct vmq_tap tap;
@@ -115,12 +127,7 @@ static void tso_both_ways(struct __test_metadata *_metadata,
 	vmq_gvq_kick(&gp.tx);
 	ASSERT_EQ((ssize_t)(sizeof(want) + FRAME),
 		  vmq_pkt_recv(s, got, sizeof(got), 5000));
-	h = (struct virtio_net_hdr *)got;
-	EXPECT_EQ(want.gso_type, h->gso_type);
-	EXPECT_EQ(want.gso_size, h->gso_size);
-	EXPECT_EQ(want.csum_start, h->csum_start);
-	EXPECT_EQ(want.csum_offset, h->csum_offset);
-	EXPECT_TRUE(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	expect_tso(_metadata, (struct virtio_net_hdr *)got, &want);
 	EXPECT_EQ(0, memcmp(frame, got + sizeof(want), FRAME));
 
 	/* tap -> guest: one 20 KB frame, offload header intact */
@@ -144,12 +151,7 @@ static void tso_both_ways(struct __test_metadata *_metadata,
 	}
 	ASSERT_EQ(p, vmq_gvq_get_wait(&gp.rx, &len, 5000));
 	ASSERT_EQ(HDR + FRAME, len);
-	h = (struct virtio_net_hdr *)p;
-	EXPECT_EQ(want.gso_type, h->gso_type);
-	EXPECT_EQ(want.gso_size, h->gso_size);
-	EXPECT_EQ(want.csum_start, h->csum_start);
-	EXPECT_EQ(want.csum_offset, h->csum_offset);
-	EXPECT_TRUE(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	expect_tso(_metadata, (struct virtio_net_hdr *)p, &want);
 	EXPECT_EQ(0, memcmp(frame, p + HDR, FRAME));
 
 	close(fd);

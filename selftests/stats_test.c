@@ -108,7 +108,8 @@ TEST_F(st, counters_match_the_traffic)
 	ASSERT_EQ(0, stats(self->fd, 0, &s));
 	EXPECT_EQ(3, s.packets);
 	EXPECT_EQ(600, s.bytes);
-	EXPECT_LE(3, s.interrupts);
+	/* at least the first: later ones depend on when the guest asked */
+	EXPECT_LE(1, s.interrupts);
 	EXPECT_EQ(0, s.drops[VHOST_MQ_DROP_TOO_BIG]);
 }
 

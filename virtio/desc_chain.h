@@ -54,28 +54,38 @@ static inline int vmq_chain_add(struct vmq_chain_env *env,
 	return vmq_env_add_seg(env, desc->addr, desc->len, write);
 }
 
-/* Walk the indirect table @ind points to; no further nesting. */
 static inline int vmq_chain_walk_indirect(struct vmq_chain_env *env,
 					  struct vmq_chain *chain,
-					  const struct vmq_desc *ind)
+					  const struct vmq_desc *ind);
+
+/*
+ * Follow a chain from entry @i of a table of @count descriptors: the
+ * ring's own table (@ind NULL) or the indirect table @ind points to, in
+ * which a further indirect descriptor is refused.
+ */
+static inline int vmq_chain_walk_table(struct vmq_chain_env *env,
+				       struct vmq_chain *chain,
+				       const struct vmq_desc *ind, u32 i,
+				       u32 count)
 {
 	struct vmq_desc desc;
-	u32 count, i = 0, seen = 0;
+	u32 seen = 0;
 	int err;
 
-	if (!ind->len || ind->len % sizeof(struct vmq_desc) ||
-	    ind->len / sizeof(struct vmq_desc) > VMQ_INDIRECT_MAX)
-		return VMQ_CHAIN_BAD_INDIRECT;
-	count = ind->len / sizeof(struct vmq_desc);
 	for (;;) {
+		/* more descriptors than the table holds: it loops */
 		if (++seen > count)
 			return VMQ_CHAIN_LOOP;
-		err = vmq_env_read_indirect(env, ind->addr, i, &desc);
+		err = ind ? vmq_env_read_indirect(env, ind->addr, i, &desc) :
+			    vmq_env_read_desc(env, i, &desc);
 		if (err)
 			return err;
-		if (desc.flags & VMQ_DESC_F_INDIRECT)
+		if (ind && (desc.flags & VMQ_DESC_F_INDIRECT))
 			return VMQ_CHAIN_NESTED_INDIRECT;
-		err = vmq_chain_add(env, chain, &desc);
+		if (desc.flags & VMQ_DESC_F_INDIRECT)
+			err = vmq_chain_walk_indirect(env, chain, &desc);
+		else
+			err = vmq_chain_add(env, chain, &desc);
 		if (err)
 			return err;
 		if (!(desc.flags & VMQ_DESC_F_NEXT))
@@ -86,6 +96,18 @@ static inline int vmq_chain_walk_indirect(struct vmq_chain_env *env,
 	}
 }
 
+/* Walk the indirect table @ind points to. */
+static inline int vmq_chain_walk_indirect(struct vmq_chain_env *env,
+					  struct vmq_chain *chain,
+					  const struct vmq_desc *ind)
+{
+	if (!ind->len || ind->len % sizeof(struct vmq_desc) ||
+	    ind->len / sizeof(struct vmq_desc) > VMQ_INDIRECT_MAX)
+		return VMQ_CHAIN_BAD_INDIRECT;
+	return vmq_chain_walk_table(env, chain, ind, 0,
+				    ind->len / sizeof(struct vmq_desc));
+}
+
 /*
  * Walk the chain starting at @head of a ring of @num entries, handing each
  * buffer to vmq_env_add_seg(). On error the walk stops where it was.
@@ -93,34 +115,13 @@ static inline int vmq_chain_walk_indirect(struct vmq_chain_env *env,
 static inline int vmq_chain_walk(struct vmq_chain_env *env, u32 head,
 				 u32 num, struct vmq_chain *chain)
 {
-	struct vmq_desc desc;
-	u32 i = head, seen = 0;
-	int err;
-
 	chain->out_descs = 0;
 	chain->in_descs = 0;
 	chain->out_len = 0;
 	chain->in_len = 0;
 	if (head >= num)
 		return VMQ_CHAIN_BAD_HEAD;
-	for (;;) {
-		if (++seen > num)
-			return VMQ_CHAIN_LOOP;
-		err = vmq_env_read_desc(env, i, &desc);
-		if (err)
-			return err;
-		if (desc.flags & VMQ_DESC_F_INDIRECT)
-			err = vmq_chain_walk_indirect(env, chain, &desc);
-		else
-			err = vmq_chain_add(env, chain, &desc);
-		if (err)
-			return err;
-		if (!(desc.flags & VMQ_DESC_F_NEXT))
-			return VMQ_CHAIN_OK;
-		i = desc.next;
-		if (i >= num)
-			return VMQ_CHAIN_BAD_NEXT;
-	}
+	return vmq_chain_walk_table(env, chain, NULL, head, num);
 }
 
 #endif /* VMQ_DESC_CHAIN_H */
