@@ -558,10 +558,22 @@ TEST_F(dp, busy_polling_takes_buffers_posted_without_a_kick)
 {
 	cpu_set_t cpu;
 
-	/* keep us off the CPU the worker spins on, when there are two */
-	CPU_ZERO(&cpu);
-	CPU_SET(0, &cpu);
-	sched_setaffinity(0, sizeof(cpu), &cpu);
+	char worker[32];
+	int tid = 0;
+
+	/* us on CPU 0, the spinning worker on CPU 1, when there are two */
+	if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+		snprintf(worker, sizeof(worker),
+			 strcmp(variant->path, VHOST_MQ_PATH) ? "vhost-%d" :
+			 "vhost-mq-%d-0", getpid());
+		ASSERT_EQ(1, vmq_find_tasks_named(worker, &tid));
+		CPU_ZERO(&cpu);
+		CPU_SET(1, &cpu);
+		ASSERT_EQ(0, sched_setaffinity(tid, sizeof(cpu), &cpu));
+		CPU_ZERO(&cpu);
+		CPU_SET(0, &cpu);
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu), &cpu));
+	}
 
 	ASSERT_EQ(0, tx_post(self, 120, 1, 1, false));
 	/*

@@ -33,8 +33,11 @@ static inline void vmq_kmsg_mark(const char *test, const char *on)
 	close(fd);
 }
 
-/* How many tasks have the command name @comm (at most 15 characters). */
-static inline int vmq_count_tasks_named(const char *comm)
+/*
+ * How many tasks have the command name @comm (at most 15 characters);
+ * the pid of the last one found goes to *@pid when @pid is not NULL.
+ */
+static inline int vmq_find_tasks_named(const char *comm, int *pid)
 {
 	char path[300], buf[64];
 	struct dirent *de;
@@ -54,13 +57,21 @@ static inline int vmq_count_tasks_named(const char *comm)
 			continue;
 		if (fgets(buf, sizeof(buf), f)) {
 			buf[strcspn(buf, "\n")] = '\0';
-			if (!strncmp(buf, comm, 15))
+			if (!strncmp(buf, comm, 15)) {
 				count++;
+				if (pid)
+					*pid = atoi(de->d_name);
+			}
 		}
 		fclose(f);
 	}
 	closedir(proc);
 	return count;
+}
+
+static inline int vmq_count_tasks_named(const char *comm)
+{
+	return vmq_find_tasks_named(comm, NULL);
 }
 
 /* Wait up to @ms for the count of tasks named @comm to become @want. */
