@@ -11,6 +11,7 @@
  * ENOTTY.
  */
 #include <linux/eventfd.h>
+#include <linux/moduleparam.h>
 #include <linux/net.h>
 #include <linux/nospec.h>
 #include <linux/cpumask.h>
@@ -27,6 +28,11 @@
 
 /* compat mode: one queue pair per file, as vhost-net */
 #define VMQ_COMPAT_PAIRS	1
+
+static unsigned int vmq_max_queue_pairs = 16;
+module_param_named(max_queue_pairs, vmq_max_queue_pairs, uint, 0444);
+MODULE_PARM_DESC(max_queue_pairs,
+		 "Most queue pairs one fd may serve in device mode (default 16)");
 
 struct vmq_dev *vmq_dev_alloc(void)
 {
@@ -382,6 +388,43 @@ out:
 	return ret;
 }
 
+/*
+ * VHOST_MQ_SET_PAIRS: device mode with N pairs. Only while unowned, so no
+ * worker, poll or backend refers to the pairs being replaced.
+ */
+static long vmq_set_pairs(struct vmq_dev *dev, void __user *argp)
+{
+	struct vmq_pair *pairs;
+	unsigned int i;
+	long ret = 0;
+	u32 n;
+
+	if (get_user(n, (u32 __user *)argp))
+		return -EFAULT;
+	if (!n || n > vmq_max_queue_pairs)
+		return -EINVAL;
+	pairs = kcalloc(n, sizeof(*pairs), GFP_KERNEL_ACCOUNT);
+	if (!pairs)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		vmq_pair_init(&pairs[i], i);
+	mutex_lock(&dev->mutex);
+	if (dev->mm) {
+		ret = -EBUSY;
+		goto out;
+	}
+	swap(pairs, dev->pairs);
+	dev->npairs = n;
+	dev->nvqs = 2 * n;
+	/* features may have been set already: they hold for the new pairs */
+	for (i = 0; i < n; i++)
+		vmq_pair_set_features(&dev->pairs[i], dev->acked_features);
+out:
+	mutex_unlock(&dev->mutex);
+	kfree(pairs);
+	return ret;
+}
+
 /* VHOST_MQ_GET_VRING_STATS: a consistent snapshot, under the vq mutex. */
 static long vmq_get_vring_stats(struct vmq_dev *dev, void __user *argp)
 {
@@ -514,6 +557,8 @@ long vmq_dev_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp)
 		return vmq_get_worker(dev, argp);
 	case VHOST_MQ_SET_WORKER_AFFINITY:
 		return vmq_set_worker_affinity(dev, argp);
+	case VHOST_MQ_SET_PAIRS:
+		return vmq_set_pairs(dev, argp);
 	default:
 		return vmq_owned_ioctl(dev, cmd, argp);
 	}

@@ -130,4 +130,15 @@ struct vhost_mq_worker_affinity {
 #define VHOST_MQ_SET_WORKER_AFFINITY	_IOW(VHOST_MQ_VIRTIO, 0x03, \
 					     struct vhost_mq_worker_affinity)
 
+/*
+ * Device mode: make this fd serve N queue pairs (1..the module parameter
+ * max_queue_pairs) instead of one. Vrings 2k and 2k+1 are the rx and tx
+ * of pair k; each pair takes its own backend (VHOST_NET_SET_BACKEND with
+ * index 2k or 2k+1) and gets its own worker, vhost-mq-<owner pid>-<k>.
+ * Every other ioctl works per vring as in compat mode. Only before
+ * VHOST_SET_OWNER: EBUSY after it. EINVAL: N out of range. EFAULT.
+ * (The control virtqueue, vring 2N, arrives with VIRTIO_NET_F_CTRL_VQ.)
+ */
+#define VHOST_MQ_SET_PAIRS		_IOW(VHOST_MQ_VIRTIO, 0x04, __u32)
+
 #endif /* _UAPI_LINUX_VHOST_MQ_H */
