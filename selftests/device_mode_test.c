@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * device_mode_test.c - VHOST_MQ_SET_PAIRS: one /dev/vhost-mq fd serving
- * N queue pairs (vrings 2k/2k+1), each on its own queue of a multiqueue
- * tap and its own worker; and the ioctl's rules. vhost-net has no device
- * mode, so this runs on /dev/vhost-mq only.
+ * device_mode_test.c - one /dev/vhost-mq fd as a whole multiqueue
+ * virtio-net device (VHOST_MQ_SET_PAIRS): N pairs on the N queues of a
+ * multiqueue tap, a worker each, and the control vq served in the kernel.
+ * The guest picks the active pairs with VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
+ * only those are served, and the frames the tap hashes onto an inactive
+ * pair's queue are folded into an active pair's ring. vhost-net has no
+ * device mode, so this runs on /dev/vhost-mq only.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <linux/vhost.h>
 #include <linux/vhost_mq.h>
 #include <linux/virtio_config.h>
@@ -20,56 +26,231 @@
 
 #define HDR		12
 #define MAX_PAIRS	8
+#define RXBUF		2048
+#define FRAME		200
+#define WAIT_MS		5000
 
-static int set_pairs(int fd, uint32_t n)
+#define F_BASE		((1ULL << VIRTIO_F_VERSION_1) | \
+			 (1ULL << VIRTIO_NET_F_MRG_RXBUF) | \
+			 (1ULL << VIRTIO_RING_F_EVENT_IDX))
+#define F_MQ		((1ULL << VIRTIO_NET_F_CTRL_VQ) | \
+			 (1ULL << VIRTIO_NET_F_MQ))
+
+/* a device-mode fd, its guest and its tap, in a namespace of our own */
+struct dm {
+	int fd;
+	unsigned int n;
+	struct vmq_tap tap;
+	struct vmq_gdev d;
+};
+
+static int dm_start(struct dm *m, unsigned int n, uint64_t features,
+		    uint32_t num)
 {
-	return ioctl(fd, VHOST_MQ_SET_PAIRS, &n) ? errno : 0;
+	int r;
+
+	m->n = n;
+	m->fd = -1;
+	r = vmq_netns_enter();
+	if (!r)
+		r = vmq_tap_open(&m->tap, "vmq0", n, HDR, 0);
+	if (r)
+		return r;
+	m->fd = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
+	if (m->fd < 0)
+		return -errno;
+	return vmq_gdev_start(&m->d, m->fd, n, features, 32 << 20,
+			      0x80000000ULL, num, m->tap.fd);
 }
+
+static void dm_stop(struct dm *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	vmq_gdev_destroy(&m->d);
+	vmq_tap_close(&m->tap);
+}
+
+static struct vhost_mq_active dm_active(struct dm *m)
+{
+	struct vhost_mq_active a = { 0 };
+
+	if (ioctl(m->fd, VHOST_MQ_GET_ACTIVE, &a))
+		a.pairs = a.active = 0xdead;
+	return a;
+}
+
+static struct vhost_mq_vring_stats dm_stats(struct dm *m, unsigned int idx)
+{
+	struct vhost_mq_vring_stats s = { .index = idx };
+
+	if (ioctl(m->fd, VHOST_MQ_GET_VRING_STATS, &s))
+		s.packets = ~0ULL;
+	return s;
+}
+
+static struct vhost_mq_pair dm_pair(struct dm *m, unsigned int k)
+{
+	struct vhost_mq_pair p = { .pair = k };
+
+	if (ioctl(m->fd, VHOST_MQ_GET_PAIR, &p))
+		p.flags = ~0U;
+	return p;
+}
+
+/* Post @count rx buffers on pair @k's ring. */
+static int dm_post_rx(struct dm *m, unsigned int k, unsigned int count)
+{
+	struct vmq_gbuf b;
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		b.addr = vmq_guest_alloc(&m->d.g, RXBUF, 8);
+		b.len = RXBUF;
+		if (!b.addr || vmq_gvq_add(&m->d.rx[k], &b, 0, 1, b.addr, false))
+			return -ENOSPC;
+	}
+	vmq_gvq_kick(&m->d.rx[k]);
+	return 0;
+}
+
+/* Post one test frame (seq @seq) on pair @k's tx ring and kick. */
+static int dm_tx(struct dm *m, unsigned int k, uint32_t seq)
+{
+	unsigned char *p = vmq_guest_alloc(&m->d.g, HDR + FRAME, 8);
+	struct vmq_gbuf b = { p, HDR + FRAME };
+
+	if (!p)
+		return -ENOMEM;
+	memset(p, 0, HDR);
+	vmq_frame_fill(p + HDR, FRAME, seq);
+	if (vmq_gvq_add(&m->d.tx[k], &b, 1, 0, p, false))
+		return -ENOSPC;
+	vmq_gvq_kick(&m->d.tx[k]);
+	return 0;
+}
+
+static int send_udp(struct dm *m, unsigned int flow, uint32_t seq)
+{
+	return vmq_udp_send(m->tap.pkt, m->tap.ifindex, flow, seq, FRAME);
+}
+
+/*
+ * Take one received frame from pair @k's rx ring, if any, and give the
+ * buffer back. 1 with flow/seq of an intact frame, 0 if none, -1 if what
+ * arrived is damaged.
+ */
+static int dm_rx_one(struct dm *m, unsigned int k, unsigned int *flow,
+		     uint32_t *seq)
+{
+	struct vmq_gbuf b;
+	unsigned char *p;
+	uint32_t len;
+	int ok;
+
+	p = vmq_gvq_get(&m->d.rx[k], &len);
+	if (!p)
+		return 0;
+	ok = len == HDR + FRAME &&
+	     vmq_udp_frame_ok(p + HDR, len - HDR, flow, seq);
+	b = (struct vmq_gbuf){ p, RXBUF };
+	vmq_gvq_add(&m->d.rx[k], &b, 0, 1, p, false);
+	vmq_gvq_kick(&m->d.rx[k]);
+	return ok ? 1 : -1;
+}
+
+/*
+ * Send one frame on each of @nflows flows (seq = base + flow) and collect
+ * them: ring[flow] is the pair whose ring it reached. Fails the test if a
+ * frame is damaged, duplicated or missing.
+ */
+static void flows_round(struct __test_metadata *_metadata, struct dm *m,
+			unsigned int nflows, uint32_t base, int *ring)
+{
+	unsigned int flow, got = 0, k;
+	uint32_t seq;
+	int r, spins = 0;
+
+	for (flow = 0; flow < nflows; flow++) {
+		ring[flow] = -1;
+		ASSERT_EQ(0, send_udp(m, flow, base + flow));
+	}
+	while (got < nflows && spins < WAIT_MS) {
+		bool any = false;
+
+		for (k = 0; k < m->n; k++) {
+			r = dm_rx_one(m, k, &flow, &seq);
+			if (!r)
+				continue;
+			any = true;
+			ASSERT_EQ(1, r) TH_LOG("damaged frame on pair %u", k);
+			ASSERT_LT(flow, nflows);
+			ASSERT_EQ(base + flow, seq);
+			ASSERT_EQ(-1, ring[flow]) TH_LOG("flow %u twice", flow);
+			ring[flow] = k;
+			got++;
+		}
+		if (!any) {
+			usleep(1000);
+			spins++;
+		}
+	}
+	ASSERT_EQ(nflows, got);
+}
+
+/* Sum of the rx vrings' packets (folded: their folded counters). */
+static uint64_t sum_rx(struct dm *m, bool folded)
+{
+	uint64_t sum = 0;
+	unsigned int k;
+
+	for (k = 0; k < m->n; k++) {
+		struct vhost_mq_vring_stats s = dm_stats(m, 2 * k);
+
+		sum += folded ? s.folded : s.packets;
+	}
+	return sum;
+}
+
+/* Does a tx frame of @seq reach the tap within @ms? */
+static bool tx_arrives(struct dm *m, uint32_t seq, int ms)
+{
+	unsigned char want[FRAME], got[FRAME + 64];
+
+	vmq_frame_fill(want, FRAME, seq);
+	for (;;) {
+		ssize_t len = vmq_pkt_recv(m->tap.pkt, got, sizeof(got), ms);
+
+		if (len < 0)
+			return false;
+		if (len == FRAME && !memcmp(want, got, FRAME))
+			return true;
+	}
+}
+
+#define NFLOWS		32
 
 static void pairs_carry_traffic(struct __test_metadata *_metadata,
 				unsigned int n)
 {
-	uint64_t features = (1ULL << VIRTIO_F_VERSION_1) |
-			    (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
-			    (1ULL << VIRTIO_RING_F_EVENT_IDX);
-	struct vmq_gvq rx[MAX_PAIRS], tx[MAX_PAIRS];
-	unsigned char frame[400], got[500], *p;
-	int fd, tids[MAX_PAIRS];
-	struct vmq_gbuf buf;
-	struct vmq_guest g;
-	struct vmq_tap tap;
-	unsigned int k, j;
+	unsigned int k, flow, a = n > 1 ? n / 2 : 1, spread = 0, nfold;
+	int ring[NFLOWS], ring2[NFLOWS], tids[MAX_PAIRS];
+	uint64_t features, folded[MAX_PAIRS] = { 0 };
+	struct vhost_mq_active act;
+	struct dm m;
 	char name[32];
-	uint32_t len;
 
 	vmq_kmsg_mark(_metadata->name, VHOST_MQ_PATH);
-	ASSERT_EQ(0, vmq_netns_enter());
-	ASSERT_EQ(0, vmq_tap_open(&tap, "vmq0", n, HDR, 0));
-	fd = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, set_pairs(fd, n));
-	ASSERT_EQ(0, ioctl(fd, VHOST_SET_OWNER, NULL));
-	ASSERT_EQ(0, ioctl(fd, VHOST_SET_FEATURES, &features));
-	ASSERT_EQ(0, vmq_guest_init(&g, 16 << 20, 0x80000000ULL));
-	for (k = 0; k < n; k++) {
-		ASSERT_EQ(0, vmq_gvq_init(&rx[k], &g, 2 * k, 64, true));
-		ASSERT_EQ(0, vmq_gvq_init(&tx[k], &g, 2 * k + 1, 64, true));
-	}
-	ASSERT_EQ(0, vmq_vhost_set_mem(fd, &g));
-	for (k = 0; k < n; k++) {
-		ASSERT_EQ(0, vmq_vhost_setup_vq(fd, &rx[k]));
-		ASSERT_EQ(0, vmq_vhost_setup_vq(fd, &tx[k]));
-		ASSERT_EQ(0, vmq_vhost_set_backend(fd, 2 * k, tap.fd[k]));
-		ASSERT_EQ(0, vmq_vhost_set_backend(fd, 2 * k + 1, tap.fd[k]));
-	}
-	/* one more vring than the pairs have: none */
-	EXPECT_EQ(-ENOBUFS, vmq_vhost_set_backend(fd, 2 * n, tap.fd[0]));
+	ASSERT_EQ(0, dm_start(&m, n, F_BASE | F_MQ, 256));
+	ASSERT_EQ(0, ioctl(m.fd, VHOST_GET_FEATURES, &features));
+	EXPECT_EQ(F_MQ, features & F_MQ);
 
 	/* a worker per pair, named for it, each a thread of its own */
 	for (k = 0; k < n; k++) {
 		struct vhost_mq_worker w = { .pair = k };
+		unsigned int j;
 
-		ASSERT_EQ(0, ioctl(fd, VHOST_MQ_GET_WORKER, &w));
+		ASSERT_EQ(0, ioctl(m.fd, VHOST_MQ_GET_WORKER, &w));
 		tids[k] = w.tid;
 		for (j = 0; j < k; j++)
 			EXPECT_NE(tids[j], tids[k]);
@@ -77,52 +258,78 @@ static void pairs_carry_traffic(struct __test_metadata *_metadata,
 		EXPECT_EQ(1, vmq_count_tasks_named(name)) TH_LOG("%s", name);
 	}
 
-	/* tx on every pair reaches the tap; rx on every pair is served */
-	for (k = 0; k < n; k++) {
-		vmq_frame_fill(frame, sizeof(frame), k);
-		p = vmq_guest_alloc(&g, HDR + sizeof(frame), 8);
-		memcpy(p + HDR, frame, sizeof(frame));
-		buf = (struct vmq_gbuf){ p, HDR + sizeof(frame) };
-		ASSERT_EQ(0, vmq_gvq_add(&tx[k], &buf, 1, 0, p, false));
-		vmq_gvq_kick(&tx[k]);
-		ASSERT_EQ((ssize_t)sizeof(frame),
-			  vmq_pkt_recv(tap.pkt, got, sizeof(got), 5000))
-			TH_LOG("pair %u", k);
-		EXPECT_EQ(0, memcmp(frame, got, sizeof(frame)));
-		EXPECT_EQ(p, vmq_gvq_get_wait(&tx[k], NULL, 5000));
-	}
-	for (k = 0; k < n; k++) {
-		struct vhost_mq_vring_stats s = { .index = 2 * k + 1 };
+	/* the spec's default: one pair until the guest says otherwise */
+	act = dm_active(&m);
+	EXPECT_EQ(n, act.pairs);
+	EXPECT_EQ(1, act.active);
+	EXPECT_EQ(0, act.changes);
+	ASSERT_EQ(VIRTIO_NET_OK, vmq_gctrl_set_pairs(&m.d, n, WAIT_MS));
+	act = dm_active(&m);
+	EXPECT_EQ(n, act.active);
+	EXPECT_EQ(n > 1, act.changes);
+	EXPECT_EQ(n > 1, vmq_eventfd_read(m.d.change_fd));
 
-		ASSERT_EQ(0, ioctl(fd, VHOST_MQ_GET_VRING_STATS, &s));
-		EXPECT_EQ(1, s.packets) TH_LOG("pair %u", k);
+	/* tx on every pair reaches the tap */
+	for (k = 0; k < n; k++) {
+		ASSERT_EQ(0, dm_tx(&m, k, k));
+		EXPECT_TRUE(tx_arrives(&m, k, WAIT_MS)) TH_LOG("pair %u", k);
+		EXPECT_EQ(1, dm_stats(&m, 2 * k + 1).packets);
 	}
+
+	/* rx: every flow's frame arrives once, on the pair of its tap queue */
+	for (k = 0; k < n; k++)
+		ASSERT_EQ(0, dm_post_rx(&m, k, 128));
+	flows_round(_metadata, &m, NFLOWS, 0, ring);
+	for (flow = 0; flow < NFLOWS; flow++)
+		spread |= 1U << ring[flow];
+	if (n > 1)
+		EXPECT_LT(1, __builtin_popcount(spread)) TH_LOG("one queue?");
+	EXPECT_EQ(NFLOWS, sum_rx(&m, false));
+	EXPECT_EQ(0, sum_rx(&m, true));
+	if (n == 1)
+		goto out;
+
+	/* the guest goes down to a = n/2 pairs */
+	ASSERT_EQ(VIRTIO_NET_OK, vmq_gctrl_set_pairs(&m.d, a, WAIT_MS));
+	EXPECT_EQ(a, dm_active(&m).active);
+	EXPECT_EQ(1, vmq_eventfd_read(m.d.change_fd));
+	for (k = 0; k < n; k++) {
+		struct vhost_mq_pair p = dm_pair(&m, k);
+
+		EXPECT_EQ(k < a, !!(p.flags & VHOST_MQ_PAIR_ACTIVE));
+		EXPECT_EQ(k % a, p.target);
+		EXPECT_TRUE(p.flags & VHOST_MQ_PAIR_RX_ATTACHED);
+	}
+	/* an inactive pair's tx is left alone, an active one's is served */
+	ASSERT_EQ(0, dm_tx(&m, n - 1, 1000));
+	EXPECT_FALSE(tx_arrives(&m, 1000, 300)) TH_LOG("inactive pair sent");
+	EXPECT_EQ(1, dm_stats(&m, 2 * (n - 1) + 1).packets);
+	ASSERT_EQ(0, dm_tx(&m, 0, 1001));
+	EXPECT_TRUE(tx_arrives(&m, 1001, WAIT_MS));
+
 	/*
-	 * rx: the tap picks the queue by flow; n frames of one flow land on
-	 * one queue, whichever it is, and its pair delivers them all
+	 * The same flows again: the tap still hashes them onto all n queues;
+	 * those of an inactive queue q arrive folded into ring q % a
 	 */
-	for (k = 0; k < n; k++) {
-		for (j = 0; j < n; j++) {
-			p = vmq_guest_alloc(&g, 2048, 8);
-			buf = (struct vmq_gbuf){ p, 2048 };
-			ASSERT_EQ(0, vmq_gvq_add(&rx[k], &buf, 0, 1, p, false));
+	flows_round(_metadata, &m, NFLOWS, 100, ring2);
+	for (flow = 0, nfold = 0; flow < NFLOWS; flow++) {
+		EXPECT_EQ(ring[flow] % a, ring2[flow]) TH_LOG("flow %u", flow);
+		if ((unsigned int)ring[flow] >= a) {
+			folded[ring[flow] % a]++;
+			nfold++;
 		}
-		vmq_gvq_kick(&rx[k]);
 	}
-	for (k = 0; k < n; k++) {
-		vmq_frame_fill(frame, sizeof(frame), 50 + k);
-		ASSERT_EQ((ssize_t)sizeof(frame),
-			  vmq_pkt_send(tap.pkt, tap.ifindex, frame, sizeof(frame)));
-	}
-	usleep(300000);
-	for (k = 0, j = 0; k < n; k++)
-		while ((p = vmq_gvq_get_wait(&rx[k], &len, 100))) {
-			EXPECT_EQ(HDR + sizeof(frame), len);
-			j++;
-		}
-	EXPECT_EQ(n, j);
-	close(fd);
-	vmq_tap_close(&tap);
+	for (k = 0; k < n; k++)
+		EXPECT_EQ(folded[k], dm_stats(&m, 2 * k).folded) TH_LOG("%u", k);
+	EXPECT_EQ(2 * NFLOWS, sum_rx(&m, false));
+	EXPECT_LT(0, nfold) TH_LOG("no flow on an inactive queue to fold");
+
+	/* all n again: the inactive pair's waiting frame goes out now */
+	ASSERT_EQ(VIRTIO_NET_OK, vmq_gctrl_set_pairs(&m.d, n, WAIT_MS));
+	EXPECT_TRUE(tx_arrives(&m, 1000, WAIT_MS));
+	EXPECT_EQ(3, dm_active(&m).changes);
+out:
+	dm_stop(&m);
 }
 
 TEST(one_pair_in_device_mode)
@@ -145,14 +352,26 @@ TEST(eight_pairs_in_device_mode)
 	pairs_carry_traffic(_metadata, 8);
 }
 
+static int set_pairs(int fd, uint32_t n)
+{
+	return ioctl(fd, VHOST_MQ_SET_PAIRS, &n) ? errno : 0;
+}
+
 TEST(set_pairs_rules)
 {
-	uint64_t features = 1ULL << VIRTIO_F_VERSION_1;
+	uint64_t features = 1ULL << VIRTIO_F_VERSION_1, mq = F_MQ;
 	int fd;
 
 	vmq_kmsg_mark(_metadata->name, VHOST_MQ_PATH);
 	fd = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
+	/* compat mode neither offers nor takes the control vq */
+	ASSERT_EQ(0, ioctl(fd, VHOST_GET_FEATURES, &features));
+	EXPECT_EQ(0, features & F_MQ);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_FEATURES, &mq));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	features = 1ULL << VIRTIO_F_VERSION_1;
+
 	EXPECT_EQ(EINVAL, set_pairs(fd, 0));
 	EXPECT_EQ(EINVAL, set_pairs(fd, 17));	/* max_queue_pairs is 16 */
 	EXPECT_EQ(EINVAL, set_pairs(fd, 0xffffffff));
@@ -161,11 +380,18 @@ TEST(set_pairs_rules)
 	ASSERT_EQ(0, ioctl(fd, VHOST_SET_FEATURES, &features));
 	EXPECT_EQ(0, set_pairs(fd, 16));
 	EXPECT_EQ(0, set_pairs(fd, 3));
+	/* MQ needs CTRL_VQ */
+	mq = 1ULL << VIRTIO_NET_F_MQ;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_FEATURES, &mq));
+	EXPECT_EQ(EINVAL, errno);
+	mq = F_MQ;
+	EXPECT_EQ(0, ioctl(fd, VHOST_SET_FEATURES, &mq));
 	ASSERT_EQ(0, ioctl(fd, VHOST_SET_OWNER, NULL));
 	EXPECT_EQ(EBUSY, set_pairs(fd, 2));
 	{
-		struct vhost_vring_state s = { 5, 256 };
-		struct vhost_vring_state bad = { 6, 256 };
+		/* vrings 0..5 are the pairs', 6 the control vq's, 7 none */
+		struct vhost_vring_state s = { 6, 64 };
+		struct vhost_vring_state bad = { 7, 256 };
 
 		EXPECT_EQ(0, ioctl(fd, VHOST_SET_VRING_NUM, &s));
 		EXPECT_EQ(-1, ioctl(fd, VHOST_SET_VRING_NUM, &bad));
@@ -180,6 +406,379 @@ TEST(set_pairs_rules)
 		EXPECT_EQ(0, ioctl(fd, VHOST_MQ_GET_WORKER, &w));
 	}
 	close(fd);
+}
+
+/* 4 pairs, of which the guest made 2 active */
+static void two_of_four_setup(struct __test_metadata *_metadata, struct dm *m)
+{
+	vmq_kmsg_mark(_metadata->name, VHOST_MQ_PATH);
+	ASSERT_EQ(0, dm_start(m, 4, F_BASE | F_MQ, 256));
+	ASSERT_EQ(VIRTIO_NET_OK, vmq_gctrl_set_pairs(&m->d, 2, WAIT_MS));
+	ASSERT_EQ(1, vmq_eventfd_read(m->d.change_fd));
+}
+
+static bool wait_eventfd(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1 && vmq_eventfd_read(fd) > 0;
+}
+
+FIXTURE(ctrl) {
+	struct dm m;
+};
+
+FIXTURE_SETUP(ctrl)
+{
+	two_of_four_setup(_metadata, &self->m);
+}
+
+FIXTURE_TEARDOWN(ctrl)
+{
+	dm_stop(&self->m);
+}
+
+/* The command was answered ERR and nothing changed. */
+static void rejected(struct __test_metadata *_metadata, struct dm *m,
+		     uint64_t nth)
+{
+	struct vhost_mq_vring_stats s = dm_stats(m, 2 * m->n);
+	struct vhost_mq_active a = dm_active(m);
+
+	EXPECT_EQ(2, a.active);
+	EXPECT_EQ(1, a.changes);
+	EXPECT_EQ(0, vmq_eventfd_read(m->d.change_fd));
+	EXPECT_EQ(nth, s.drops[VHOST_MQ_DROP_CTRL_REJECTED]);
+	EXPECT_EQ(nth + 1, s.packets);
+	EXPECT_EQ(0, s.errors);
+}
+
+TEST_F(ctrl, vq_pairs_set_out_of_range_is_err_and_changes_nothing)
+{
+	ASSERT_EQ(VIRTIO_NET_ERR, vmq_gctrl_set_pairs(&self->m.d, 0, WAIT_MS));
+	rejected(_metadata, &self->m, 1);
+	ASSERT_EQ(VIRTIO_NET_ERR, vmq_gctrl_set_pairs(&self->m.d, 5, WAIT_MS));
+	rejected(_metadata, &self->m, 2);
+	ASSERT_EQ(VIRTIO_NET_ERR,
+		  vmq_gctrl_set_pairs(&self->m.d, 0xffff, WAIT_MS));
+	rejected(_metadata, &self->m, 3);
+	/* the edge that is in range */
+	ASSERT_EQ(VIRTIO_NET_OK, vmq_gctrl_set_pairs(&self->m.d, 4, WAIT_MS));
+	EXPECT_EQ(4, dm_active(&self->m).active);
+	EXPECT_EQ(1, vmq_eventfd_read(self->m.d.change_fd));
+	/* the same count again is OK and no change */
+	ASSERT_EQ(VIRTIO_NET_OK, vmq_gctrl_set_pairs(&self->m.d, 4, WAIT_MS));
+	EXPECT_EQ(2, dm_active(&self->m).changes);
+	EXPECT_EQ(0, vmq_eventfd_read(self->m.d.change_fd));
+}
+
+TEST_F(ctrl, other_commands_are_err)
+{
+	uint8_t one = 1, rss[64] = { 0 };
+
+	/* VIRTIO_NET_CTRL_RX_PROMISC: a class we do not implement */
+	EXPECT_EQ(VIRTIO_NET_ERR,
+		  vmq_gctrl_cmd(&self->m.d, VIRTIO_NET_CTRL_RX,
+				VIRTIO_NET_CTRL_RX_PROMISC, &one, 1, WAIT_MS));
+	rejected(_metadata, &self->m, 1);
+	/* MQ, but RSS_CONFIG, and HASH_CONFIG */
+	EXPECT_EQ(VIRTIO_NET_ERR,
+		  vmq_gctrl_cmd(&self->m.d, VIRTIO_NET_CTRL_MQ,
+				VIRTIO_NET_CTRL_MQ_RSS_CONFIG, rss, 32,
+				WAIT_MS));
+	rejected(_metadata, &self->m, 2);
+	EXPECT_EQ(VIRTIO_NET_ERR,
+		  vmq_gctrl_cmd(&self->m.d, VIRTIO_NET_CTRL_MQ,
+				VIRTIO_NET_CTRL_MQ_HASH_CONFIG, rss, 32,
+				WAIT_MS));
+	rejected(_metadata, &self->m, 3);
+	/* VQ_PAIRS_SET with one data byte instead of a le16; with none */
+	EXPECT_EQ(VIRTIO_NET_ERR,
+		  vmq_gctrl_cmd(&self->m.d, VIRTIO_NET_CTRL_MQ,
+				VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &one, 1,
+				WAIT_MS));
+	rejected(_metadata, &self->m, 4);
+	EXPECT_EQ(VIRTIO_NET_ERR,
+		  vmq_gctrl_cmd(&self->m.d, VIRTIO_NET_CTRL_MQ,
+				VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, NULL, 0,
+				WAIT_MS));
+	rejected(_metadata, &self->m, 5);
+	/* and a well-formed one still works */
+	EXPECT_EQ(VIRTIO_NET_OK, vmq_gctrl_set_pairs(&self->m.d, 3, WAIT_MS));
+	EXPECT_EQ(3, dm_active(&self->m).active);
+}
+
+/* The VMM's side: read and set the active pairs, read a pair's state. */
+TEST_F(ctrl, vmm_reads_and_sets_the_active_pairs)
+{
+	struct vhost_mq_pair p = { .pair = 4 };
+	uint32_t n;
+	pid_t pid;
+	int st;
+
+	EXPECT_EQ(-1, ioctl(self->m.fd, VHOST_MQ_GET_PAIR, &p));
+	EXPECT_EQ(ENOBUFS, errno);
+	n = 0;
+	EXPECT_EQ(-1, ioctl(self->m.fd, VHOST_MQ_SET_ACTIVE, &n));
+	EXPECT_EQ(EINVAL, errno);
+	n = 5;
+	EXPECT_EQ(-1, ioctl(self->m.fd, VHOST_MQ_SET_ACTIVE, &n));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(2, dm_active(&self->m).active);
+	/* only the owner sets it; anyone holding the fd reads it */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct vhost_mq_active a;
+
+		n = 1;
+		_exit(ioctl(self->m.fd, VHOST_MQ_SET_ACTIVE, &n) == -1 &&
+		      errno == EPERM &&
+		      !ioctl(self->m.fd, VHOST_MQ_GET_ACTIVE, &a) &&
+		      a.active == 2 ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+	/* a device reset: back to one pair, and the VMM is told too */
+	n = 1;
+	EXPECT_EQ(0, ioctl(self->m.fd, VHOST_MQ_SET_ACTIVE, &n));
+	EXPECT_EQ(1, dm_active(&self->m).active);
+	EXPECT_EQ(2, dm_active(&self->m).changes);
+	EXPECT_EQ(1, vmq_eventfd_read(self->m.d.change_fd));
+	p = dm_pair(&self->m, 3);
+	EXPECT_EQ(0, p.target);
+	EXPECT_EQ(VHOST_MQ_PAIR_RX_ATTACHED | VHOST_MQ_PAIR_TX_ATTACHED,
+		  p.flags);
+	p = dm_pair(&self->m, 0);
+	EXPECT_EQ(VHOST_MQ_PAIR_ACTIVE | VHOST_MQ_PAIR_RX_ATTACHED |
+		  VHOST_MQ_PAIR_TX_ATTACHED, p.flags);
+}
+
+/* Without VIRTIO_NET_F_MQ negotiated, VQ_PAIRS_SET is ERR. */
+TEST(vq_pairs_set_needs_mq)
+{
+	uint64_t features = F_BASE | (1ULL << VIRTIO_NET_F_CTRL_VQ);
+	struct dm m;
+
+	vmq_kmsg_mark(_metadata->name, VHOST_MQ_PATH);
+	ASSERT_EQ(0, dm_start(&m, 2, features, 64));
+	EXPECT_EQ(VIRTIO_NET_ERR, vmq_gctrl_set_pairs(&m.d, 2, WAIT_MS));
+	EXPECT_EQ(1, dm_active(&m).active);
+	/* and the one active pair works */
+	ASSERT_EQ(0, dm_tx(&m, 0, 7));
+	EXPECT_TRUE(tx_arrives(&m, 7, WAIT_MS));
+	dm_stop(&m);
+}
+
+/* ---- malformed control chains ---------------------------------------- */
+
+/*
+ * Publish a chain of raw descriptors on the control vq, written at table
+ * entries 48.. (the driver's commands use the lowest free ones), and
+ * kick. The payload lives at d->cmd: bytes 0..3 are VQ_PAIRS_SET 3.
+ */
+struct raw_desc {
+	int64_t off;		/* offset into the command buffer, or -1 */
+	uint64_t addr;		/* used when off < 0 */
+	uint32_t len;
+	uint16_t flags;		/* VRING_DESC_F_WRITE, _NEXT is added */
+	int next;		/* -1: the following one, else absolute */
+};
+
+static void raw_chain(struct vmq_gdev *d, const struct raw_desc *r,
+		      unsigned int n, uint8_t pairs)
+{
+	struct vmq_gvq *vq = &d->ctrl;
+	struct vring_desc *t = vq->vring.desc;
+	unsigned int i;
+
+	d->cmd[0] = VIRTIO_NET_CTRL_MQ;
+	d->cmd[1] = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
+	d->cmd[2] = pairs;
+	d->cmd[3] = 0;
+	d->cmd[48] = 0xee;
+	for (i = 0; i < n; i++) {
+		t[48 + i].addr = r[i].off >= 0 ?
+				 vmq_gpa(&d->g, d->cmd + r[i].off) : r[i].addr;
+		t[48 + i].len = r[i].len;
+		t[48 + i].flags = r[i].flags;
+		if (i + 1 < n || r[i].next >= 0) {
+			t[48 + i].flags |= VRING_DESC_F_NEXT;
+			t[48 + i].next = r[i].next >= 0 ? (unsigned int)r[i].next :
+							  48 + i + 1;
+		}
+	}
+	vq->vring.avail->ring[vq->avail_idx & (vq->num - 1)] = 48;
+	__sync_synchronize();
+	vq->avail_idx++;
+	vq->vring.avail->idx = vq->avail_idx;
+	vmq_gvq_kick(vq);
+}
+
+#define W VRING_DESC_F_WRITE
+#define R 0
+
+FIXTURE(bad_ctrl) {
+	struct dm m;
+};
+
+FIXTURE_SETUP(bad_ctrl)
+{
+	two_of_four_setup(_metadata, &self->m);
+}
+
+FIXTURE_TEARDOWN(bad_ctrl)
+{
+	dm_stop(&self->m);
+}
+
+FIXTURE_VARIANT(bad_ctrl) {
+	struct raw_desc d[5];
+	unsigned int n;
+	int why;		/* enum vhost_mq_chain_error */
+};
+
+FIXTURE_VARIANT_ADD(bad_ctrl, short_header) {
+	.d = { { 0, 0, 1, R, -1 }, { 48, 0, 1, W, -1 } }, .n = 2,
+	.why = VHOST_MQ_CHAIN_CTRL_NO_HEADER,
+};
+
+FIXTURE_VARIANT_ADD(bad_ctrl, zero_lengths) {
+	.d = { { 0, 0, 0, R, -1 }, { 48, 0, 0, W, -1 } }, .n = 2,
+	.why = VHOST_MQ_CHAIN_CTRL_NO_HEADER,
+};
+
+FIXTURE_VARIANT_ADD(bad_ctrl, no_ack_buffer) {
+	.d = { { 0, 0, 4, R, -1 } }, .n = 1,
+	.why = VHOST_MQ_CHAIN_CTRL_NO_ACK,
+};
+
+FIXTURE_VARIANT_ADD(bad_ctrl, read_only_ack) {
+	.d = { { 0, 0, 2, R, -1 }, { 2, 0, 2, R, -1 }, { 48, 0, 1, R, -1 } },
+	.n = 3, .why = VHOST_MQ_CHAIN_CTRL_NO_ACK,
+};
+
+FIXTURE_VARIANT_ADD(bad_ctrl, zero_length_ack) {
+	.d = { { 0, 0, 4, R, -1 }, { 48, 0, 0, W, -1 } }, .n = 2,
+	.why = VHOST_MQ_CHAIN_CTRL_NO_ACK,
+};
+
+FIXTURE_VARIANT_ADD(bad_ctrl, ack_before_header) {
+	.d = { { 48, 0, 1, W, -1 }, { 0, 0, 4, R, -1 } }, .n = 2,
+	.why = VHOST_MQ_CHAIN_OUT_AFTER_IN,
+};
+
+FIXTURE_VARIANT_ADD(bad_ctrl, huge_header_length) {
+	.d = { { 0, 0, 0xffffffff, R, -1 }, { 48, 0, 1, W, -1 } }, .n = 2,
+	.why = VHOST_MQ_CHAIN_BAD_ADDR,
+};
+
+FIXTURE_VARIANT_ADD(bad_ctrl, huge_ack_length) {
+	.d = { { 0, 0, 4, R, -1 }, { 48, 0, 0xffffffff, W, -1 } }, .n = 2,
+	.why = VHOST_MQ_CHAIN_BAD_ADDR,
+};
+
+FIXTURE_VARIANT_ADD(bad_ctrl, header_outside_memory) {
+	.d = { { -1, 0x1000, 4, R, -1 }, { 48, 0, 1, W, -1 } }, .n = 2,
+	.why = VHOST_MQ_CHAIN_BAD_ADDR,
+};
+
+FIXTURE_VARIANT_ADD(bad_ctrl, descriptor_loop) {
+	.d = { { 0, 0, 2, R, -1 }, { 2, 0, 2, R, 48 } }, .n = 2,
+	.why = VHOST_MQ_CHAIN_LOOP,
+};
+
+FIXTURE_VARIANT_ADD(bad_ctrl, next_off_the_table) {
+	.d = { { 0, 0, 4, R, 64 } }, .n = 1,
+	.why = VHOST_MQ_CHAIN_BAD_NEXT,
+};
+
+/*
+ * The control vq stops and says why on its error eventfd; the state does
+ * not change; the data pairs go on; the VMM restarts the queue past the
+ * bad chain and the next command works.
+ */
+TEST_F(bad_ctrl, stops_only_the_control_vq)
+{
+	struct vmq_gdev *d = &self->m.d;
+	unsigned int cvq = 2 * self->m.n;
+	struct vhost_vring_state base = { cvq, 0 };
+	struct vhost_mq_vring_stats s;
+
+	/* the setup's command took avail entry 0; this one is entry 1 */
+	raw_chain(d, variant->d, variant->n, 3);
+	EXPECT_TRUE(wait_eventfd(d->ctrl.err_fd, WAIT_MS));
+	s = dm_stats(&self->m, cvq);
+	EXPECT_EQ(1, s.errors);
+	EXPECT_EQ(1, s.chain_errors[variant->why]);
+	EXPECT_EQ(1, s.packets);
+	EXPECT_EQ(0xee, d->cmd[48]);
+	EXPECT_EQ(1, d->ctrl.vring.used->idx);
+	EXPECT_EQ(2, dm_active(&self->m).active);
+	EXPECT_EQ(0, vmq_eventfd_read(d->change_fd));
+	EXPECT_TRUE(dm_pair(&self->m, 1).flags & VHOST_MQ_PAIR_ACTIVE);
+
+	/* the data pairs do not care */
+	ASSERT_EQ(0, dm_tx(&self->m, 1, 77));
+	EXPECT_TRUE(tx_arrives(&self->m, 77, WAIT_MS));
+
+	/* stopped: another command is not even looked at */
+	{
+		uint8_t le[2] = { 3, 0 };
+		struct vmq_gbuf b[3] = {
+			{ d->cmd + 56, 2 }, { d->cmd + 58, 2 }, { d->cmd + 60, 1 },
+		};
+
+		memcpy(d->cmd + 56, "\x04\x00", 2);
+		memcpy(d->cmd + 58, le, 2);
+		d->cmd[60] = 0xee;
+		ASSERT_EQ(0, vmq_gvq_add(&d->ctrl, b, 2, 1, d->cmd + 60, false));
+		vmq_gvq_kick(&d->ctrl);
+		usleep(200000);
+		EXPECT_EQ(0xee, d->cmd[60]);
+		EXPECT_EQ(2, dm_active(&self->m).active);
+	}
+
+	/* the VMM: stop, skip the bad entry, start again */
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->m.fd, cvq, -1));
+	ASSERT_EQ(0, ioctl(self->m.fd, VHOST_GET_VRING_BASE, &base));
+	EXPECT_EQ(1, base.num) TH_LOG("the bad chain was consumed");
+	base.num++;
+	ASSERT_EQ(0, ioctl(self->m.fd, VHOST_SET_VRING_BASE, &base));
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->m.fd, cvq, d->change_fd));
+	EXPECT_TRUE(vmq_gvq_get_wait(&d->ctrl, NULL, WAIT_MS) == d->cmd + 60);
+	EXPECT_EQ(VIRTIO_NET_OK, d->cmd[60]);
+	EXPECT_EQ(3, dm_active(&self->m).active);
+	EXPECT_EQ(1, vmq_eventfd_read(d->change_fd));
+}
+
+/* Odd but well formed: every byte in a descriptor of its own; big data. */
+TEST(ctrl_command_split_into_single_bytes)
+{
+	struct raw_desc split[5] = {
+		{ 0, 0, 1, R, -1 }, { 1, 0, 1, R, -1 }, { 2, 0, 1, R, -1 },
+		{ 3, 0, 1, R, -1 }, { 48, 0, 1, W, -1 },
+	};
+	struct raw_desc big[2] = {
+		{ 0, 0, 16 << 10, R, -1 }, { 48, 0, 1 << 20, W, -1 },
+	};
+	struct dm m;
+
+	vmq_kmsg_mark(_metadata->name, VHOST_MQ_PATH);
+	ASSERT_EQ(0, dm_start(&m, 4, F_BASE | F_MQ, 64));
+	raw_chain(&m.d, split, 5, 3);
+	ASSERT_TRUE(vmq_gvq_wait(&m.d.ctrl, WAIT_MS));
+	EXPECT_EQ(VIRTIO_NET_OK, m.d.cmd[48]);
+	EXPECT_EQ(3, dm_active(&m).active);
+	EXPECT_EQ(1, m.d.ctrl.vring.used->idx);
+	/* 16 KiB of command data (only 2 bytes count), a 1 MiB ack buffer */
+	raw_chain(&m.d, big, 2, 2);
+	usleep(200000);
+	EXPECT_EQ(2, m.d.ctrl.vring.used->idx);
+	EXPECT_EQ(2, dm_active(&m).active);
+	EXPECT_EQ(1, m.d.ctrl.vring.used->ring[1].len);
+	EXPECT_EQ(0, dm_stats(&m, 8).errors);
+	dm_stop(&m);
 }
 
 TEST_HARNESS_MAIN

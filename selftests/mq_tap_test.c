@@ -40,25 +40,6 @@ static int pair_open(struct pair *p, const char *path, int tapfd)
 			       0x80000000ULL, 256, tapfd);
 }
 
-/* a frame of a flow of its own, so the tap hashes it onto some queue */
-static void ip_frame(unsigned char *f, size_t len, unsigned int seq)
-{
-	vmq_frame_fill(f, len, seq);
-	f[12] = 0x08;
-	f[13] = 0x00;
-	memset(f + 14, 0, 20);
-	f[14] = 0x45;
-	f[16] = (len - 14) >> 8;
-	f[17] = (len - 14) & 0xff;
-	f[22] = 64;
-	f[23] = 17;			/* UDP */
-	f[26] = 169; f[27] = 254; f[28] = seq >> 8; f[29] = seq;
-	f[30] = 169; f[31] = 254; f[32] = 1; f[33] = 1;
-	f[34] = seq >> 8; f[35] = seq; f[36] = 0x30; f[37] = 0x39;
-	f[38] = (len - 34) >> 8; f[39] = (len - 34) & 0xff;
-	f[40] = f[41] = 0;
-}
-
 static void queues_each_carry_traffic(struct __test_metadata *_metadata,
 				      const char *path, int nq)
 {
@@ -67,10 +48,10 @@ static void queues_each_carry_traffic(struct __test_metadata *_metadata,
 	char worker[32];
 	struct vmq_gbuf buf;
 	struct vmq_tap tap;
-	int q, i, seen[FRAMES] = { 0 }, total = 0, raw;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	int q, i, seen[FRAMES] = { 0 }, total = 0;
+	unsigned int flow;
 	unsigned char *p;
-	uint32_t len;
+	uint32_t len, seq;
 
 	vmq_kmsg_mark(_metadata->name, path);
 	ASSERT_EQ(0, vmq_netns_enter());
@@ -121,32 +102,24 @@ static void queues_each_carry_traffic(struct __test_metadata *_metadata,
 		}
 		vmq_gvq_kick(&pairs[q].gp.rx);
 	}
-	raw = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, raw);
-	sll.sll_ifindex = tap.ifindex;
-	sll.sll_protocol = htons(ETH_P_IP);
-	for (i = 0; i < FRAMES; i++) {
-		ip_frame(frame, sizeof(frame), i);
-		ASSERT_EQ((ssize_t)sizeof(frame),
-			  sendto(raw, frame, sizeof(frame), 0,
-				 (struct sockaddr *)&sll, sizeof(sll)));
-	}
+	for (i = 0; i < FRAMES; i++)
+		ASSERT_EQ(0, vmq_udp_send(tap.pkt, tap.ifindex, i, i,
+					  sizeof(frame)));
 	usleep(300000);
 	for (q = 0; q < nq; q++) {
 		while ((p = vmq_gvq_get_wait(&pairs[q].gp.rx, &len, 200))) {
 			ASSERT_EQ(HDR + sizeof(frame), len);
-			i = (p[HDR + 28] << 8) | p[HDR + 29];
-			ASSERT_LT(i, FRAMES);
-			ip_frame(frame, sizeof(frame), i);
-			EXPECT_EQ(0, memcmp(frame, p + HDR, sizeof(frame)));
-			seen[i]++;
+			ASSERT_TRUE(vmq_udp_frame_ok(p + HDR, len - HDR,
+						     &flow, &seq));
+			ASSERT_LT(seq, FRAMES);
+			EXPECT_EQ(seq, flow);
+			seen[seq]++;
 			total++;
 		}
 	}
 	EXPECT_EQ(FRAMES, total);
 	for (i = 0; i < FRAMES; i++)
 		EXPECT_EQ(1, seen[i]) TH_LOG("frame %d", i);
-	close(raw);
 	for (q = 0; q < nq; q++) {
 		close(pairs[q].fd);
 		vmq_gpair_destroy(&pairs[q].gp);

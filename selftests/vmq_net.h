@@ -205,4 +205,67 @@ static inline void vmq_frame_fill(unsigned char *f, size_t len, uint32_t seq)
 		f[i] = (unsigned char)(seq * 31 + i * 7 + (i >> 8));
 }
 
+/*
+ * An IPv4/UDP test frame of flow @flow, so that the tap hashes each flow
+ * onto some queue: link-local 169.254.1.1 -> 169.254.2.2 (in the test's
+ * namespace it reaches nothing but the tap), source port 10000 + flow,
+ * then @seq and a pattern derived from it. vmq_udp_frame_ok() checks one.
+ */
+static inline void vmq_udp_frame(unsigned char *f, size_t len,
+				 unsigned int flow, uint32_t seq)
+{
+	size_t i;
+
+	memset(f, 0xff, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	memset(f + 14, 0, 28);
+	f[14] = 0x45;
+	f[16] = (len - 14) >> 8;
+	f[17] = (len - 14) & 0xff;
+	f[22] = 64;
+	f[23] = 17;
+	memcpy(f + 26, "\xa9\xfe\x01\x01\xa9\xfe\x02\x02", 8);
+	f[34] = (10000 + flow) >> 8;
+	f[35] = (10000 + flow) & 0xff;
+	f[36] = 20000 >> 8;
+	f[37] = 20000 & 0xff;
+	f[38] = (len - 34) >> 8;
+	f[39] = (len - 34) & 0xff;
+	memcpy(f + 42, &seq, 4);
+	for (i = 46; i < len; i++)
+		f[i] = (unsigned char)(seq * 13 + i);
+}
+
+/* Is @f an intact vmq_udp_frame() of @len bytes? Its flow and seq if so. */
+static inline bool vmq_udp_frame_ok(const unsigned char *f, size_t len,
+				    unsigned int *flow, uint32_t *seq)
+{
+	unsigned char want[2048];
+
+	if (len < 46 || len > sizeof(want))
+		return false;
+	memcpy(seq, f + 42, 4);
+	*flow = ((f[34] << 8) | f[35]) - 10000;
+	vmq_udp_frame(want, len, *flow, *seq);
+	return !memcmp(want, f, len);
+}
+
+/* Send a vmq_udp_frame() into the tap through packet socket @s. */
+static inline int vmq_udp_send(int s, int ifindex, unsigned int flow,
+			       uint32_t seq, size_t len)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = ifindex,
+	};
+	unsigned char f[2048];
+
+	vmq_udp_frame(f, len, flow, seq);
+	return sendto(s, f, len, 0, (struct sockaddr *)&sll,
+		      sizeof(sll)) == (ssize_t)len ? 0 : -errno;
+}
+
 #endif /* VMQ_NET_H */

@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vhost.h>
+#include <linux/virtio_net.h>
 #include <uapi/linux/vhost_mq.h>
 
 #include "dev.h"
@@ -52,7 +53,9 @@ struct vmq_dev *vmq_dev_alloc(void)
 	dev->npairs = VMQ_COMPAT_PAIRS;
 	dev->nvqs = 2 * dev->npairs;
 	for (i = 0; i < dev->npairs; i++)
-		vmq_pair_init(&dev->pairs[i], i);
+		vmq_pair_init(&dev->pairs[i], i, dev->npairs);
+	vmq_ctrl_init(dev);
+	dev->active_pairs = 1;
 	return dev;
 }
 
@@ -63,23 +66,26 @@ struct vmq_dev *vmq_dev_alloc(void)
  */
 static void vmq_dev_drop_owner(struct vmq_dev *dev)
 {
-	struct socket *socks[2];
 	struct vmq_net_vq *nvq;
 	unsigned int i;
 
 	lockdep_assert_held(&dev->mutex);
 	if (!dev->mm)
 		return;
-	for (i = 0; i < dev->npairs; i++) {
-		struct vmq_pair *pair = &dev->pairs[i];
-
-		vmq_pair_stop(pair, socks);
-		vmq_worker_flush(pair->worker);
-		vmq_pair_put_socks(socks);
-	}
-	for (i = 0; i < dev->nvqs; i++) {
+	/*
+	 * Every pair first: with queue folding a worker may serve another
+	 * pair's tap queue, so no socket goes before every worker is idle.
+	 */
+	vmq_ctrl_stop(dev);
+	for (i = 0; i < dev->npairs; i++)
+		vmq_pair_stop(&dev->pairs[i]);
+	vmq_dev_flush(dev);
+	for (i = 0; i < dev->npairs; i++)
+		vmq_pair_put_socks(&dev->pairs[i]);
+	for (i = 0; i < dev->nvqs; i++)
+		vmq_vq_reset(vmq_dev_vq(dev, i));
+	for (i = 0; i < 2 * dev->npairs; i++) {
 		nvq = vmq_dev_nvq(dev, i);
-		vmq_vq_reset(&nvq->vq);
 		/* no header at all until features are set again */
 		nvq->vhost_hlen = 0;
 		nvq->sock_hlen = 0;
@@ -97,6 +103,8 @@ static void vmq_dev_drop_owner(struct vmq_dev *dev)
 	dev->mm = NULL;
 	dev->acked_features = 0;
 	dev->backend_features = 0;
+	dev->active_pairs = 1;
+	dev->pair_changes = 0;
 }
 
 void vmq_dev_free(struct vmq_dev *dev)
@@ -116,7 +124,7 @@ int vmq_dev_check_owner(struct vmq_dev *dev)
 	return dev->mm && dev->mm == current->mm ? 0 : -EPERM;
 }
 
-static void vmq_dev_flush(struct vmq_dev *dev)
+void vmq_dev_flush(struct vmq_dev *dev)
 {
 	unsigned int i;
 
@@ -132,7 +140,7 @@ static int vmq_dev_start_pairs(struct vmq_dev *dev, struct mm_struct *mm)
 	int err = 0;
 
 	for (i = 0; i < dev->nvqs; i++) {
-		err = vmq_vq_alloc_scratch(&vmq_dev_nvq(dev, i)->vq);
+		err = vmq_vq_alloc_scratch(vmq_dev_vq(dev, i));
 		if (err)
 			goto undo;
 	}
@@ -144,6 +152,11 @@ static int vmq_dev_start_pairs(struct vmq_dev *dev, struct mm_struct *mm)
 		}
 		vmq_pair_set_worker(&dev->pairs[i], worker);
 	}
+	/* the control vq shares pair 0's worker; one pair active (spec) */
+	dev->cvq.poll.worker = dev->pairs[0].worker;
+	mutex_lock(&dev->cvq.mutex);
+	vmq_ctrl_set_active(dev, 1, true);
+	mutex_unlock(&dev->cvq.mutex);
 	return 0;
 
 undo:
@@ -152,7 +165,7 @@ undo:
 		vmq_pair_set_worker(&dev->pairs[i], NULL);
 	}
 	for (i = 0; i < dev->nvqs; i++)
-		vmq_vq_reset(&vmq_dev_nvq(dev, i)->vq);
+		vmq_vq_reset(vmq_dev_vq(dev, i));
 	return err;
 }
 
@@ -211,7 +224,7 @@ static bool vmq_dev_mem_ok(struct vmq_dev *dev, const struct vmq_mem *mem,
 	bool ok = true;
 
 	for (i = 0; i < dev->nvqs; i++) {
-		struct vmq_vq *vq = &vmq_dev_nvq(dev, i)->vq;
+		struct vmq_vq *vq = vmq_dev_vq(dev, i);
 
 		mutex_lock(&vq->mutex);
 		if (vq->backend)
@@ -224,6 +237,13 @@ static bool vmq_dev_mem_ok(struct vmq_dev *dev, const struct vmq_mem *mem,
 	return true;
 }
 
+/* What VHOST_GET_FEATURES offers: the control vq only in device mode. */
+static u64 vmq_dev_features(struct vmq_dev *dev)
+{
+	return VHOST_MQ_FEATURES |
+	       (READ_ONCE(dev->device_mode) ? VHOST_MQ_DEVICE_FEATURES : 0);
+}
+
 static long vmq_set_features(struct vmq_dev *dev, void __user *argp)
 {
 	u64 features;
@@ -232,9 +252,17 @@ static long vmq_set_features(struct vmq_dev *dev, void __user *argp)
 
 	if (copy_from_user(&features, argp, sizeof(features)))
 		return -EFAULT;
-	if (features & ~VHOST_MQ_FEATURES)
-		return -EOPNOTSUPP;
 	mutex_lock(&dev->mutex);
+	if (features & ~vmq_dev_features(dev)) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	/* the spec's rule: MQ is meaningless without the control vq */
+	if ((features & (1ULL << VIRTIO_NET_F_MQ)) &&
+	    !(features & (1ULL << VIRTIO_NET_F_CTRL_VQ))) {
+		ret = -EINVAL;
+		goto out;
+	}
 	if ((features & (1ULL << VHOST_F_LOG_ALL)) &&
 	    !vmq_dev_mem_ok(dev, dev->mem, true)) {
 		ret = -EFAULT;
@@ -243,6 +271,9 @@ static long vmq_set_features(struct vmq_dev *dev, void __user *argp)
 	dev->acked_features = features;
 	for (i = 0; i < dev->npairs; i++)
 		vmq_pair_set_features(&dev->pairs[i], features);
+	mutex_lock(&dev->cvq.mutex);
+	dev->cvq.features = features;
+	mutex_unlock(&dev->cvq.mutex);
 out:
 	mutex_unlock(&dev->mutex);
 	return ret;
@@ -277,7 +308,7 @@ static long vmq_set_mem_table(struct vmq_dev *dev, void __user *argp)
 	}
 	/* every translation happens under some vq mutex */
 	for (i = 0; i < dev->nvqs; i++) {
-		struct vmq_vq *vq = &vmq_dev_nvq(dev, i)->vq;
+		struct vmq_vq *vq = vmq_dev_vq(dev, i);
 
 		mutex_lock(&vq->mutex);
 		vq->mem = mem;
@@ -301,7 +332,7 @@ static long vmq_set_log_base(struct vmq_dev *dev, void __user *argp)
 		return -EFAULT;
 	base = u64_to_user_ptr(p);
 	for (i = 0; i < dev->nvqs; i++) {
-		struct vmq_vq *vq = &vmq_dev_nvq(dev, i)->vq;
+		struct vmq_vq *vq = vmq_dev_vq(dev, i);
 
 		mutex_lock(&vq->mutex);
 		/* an inactive ring is checked when it is attached */
@@ -327,7 +358,7 @@ static long vmq_set_log_fd(struct vmq_dev *dev, void __user *argp)
 		return PTR_ERR(ctx);
 	swap(ctx, dev->log_ctx);
 	for (i = 0; i < dev->nvqs; i++) {
-		struct vmq_vq *vq = &vmq_dev_nvq(dev, i)->vq;
+		struct vmq_vq *vq = vmq_dev_vq(dev, i);
 
 		mutex_lock(&vq->mutex);
 		vq->log_ctx = dev->log_ctx;
@@ -351,10 +382,11 @@ static long vmq_vring_ioctl(struct vmq_dev *dev, unsigned int cmd,
 	if (idx >= dev->nvqs)
 		return -ENOBUFS;
 	idx = array_index_nospec(idx, dev->nvqs);
-	ret = vmq_vq_ioctl(&vmq_dev_nvq(dev, idx)->vq, cmd, argp);
+	ret = vmq_vq_ioctl(vmq_dev_vq(dev, idx), cmd, argp);
 	/* a kick poll may have stopped: let its queued work finish */
 	if (cmd == VHOST_SET_VRING_KICK)
-		vmq_worker_flush(dev->pairs[idx / 2].worker);
+		vmq_worker_flush(dev->pairs[idx < 2 * dev->npairs ?
+					    idx / 2 : 0].worker);
 	return ret;
 }
 
@@ -407,7 +439,7 @@ static long vmq_set_pairs(struct vmq_dev *dev, void __user *argp)
 	if (!pairs)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
-		vmq_pair_init(&pairs[i], i);
+		vmq_pair_init(&pairs[i], i, n);
 	mutex_lock(&dev->mutex);
 	if (dev->mm) {
 		ret = -EBUSY;
@@ -415,7 +447,10 @@ static long vmq_set_pairs(struct vmq_dev *dev, void __user *argp)
 	}
 	swap(pairs, dev->pairs);
 	dev->npairs = n;
-	dev->nvqs = 2 * n;
+	dev->nvqs = 2 * n + 1;
+	/* the cvq is unused until now: no lock but the device's needed */
+	dev->cvq.index = 2 * n;
+	WRITE_ONCE(dev->device_mode, true);
 	/* features may have been set already: they hold for the new pairs */
 	for (i = 0; i < n; i++)
 		vmq_pair_set_features(&dev->pairs[i], dev->acked_features);
@@ -433,7 +468,8 @@ static long vmq_get_vring_stats(struct vmq_dev *dev, void __user *argp)
 	long ret = 0;
 
 	BUILD_BUG_ON((int)VMQ_CHAIN_NR_ERRORS > (int)VHOST_MQ_CHAIN_ERROR_MAX);
-	BUILD_BUG_ON((int)VMQ_CHAIN_TOO_SHORT != (int)VHOST_MQ_CHAIN_TOO_SHORT);
+	BUILD_BUG_ON((int)VMQ_CHAIN_CTRL_NO_ACK !=
+		     (int)VHOST_MQ_CHAIN_CTRL_NO_ACK);
 	if (copy_from_user(&st, argp, sizeof(st)))
 		return -EFAULT;
 	if (st.padding)
@@ -443,7 +479,7 @@ static long vmq_get_vring_stats(struct vmq_dev *dev, void __user *argp)
 		ret = -ENOBUFS;
 		goto out;
 	}
-	vq = &vmq_dev_nvq(dev, array_index_nospec(st.index, dev->nvqs))->vq;
+	vq = vmq_dev_vq(dev, array_index_nospec(st.index, dev->nvqs));
 	memset_startat(&st, 0, packets);
 	mutex_lock(&vq->mutex);
 	st.packets = vq->stats.packets;
@@ -530,6 +566,83 @@ out_free:
 	return ret;
 }
 
+static long vmq_get_active(struct vmq_dev *dev, void __user *argp)
+{
+	struct vhost_mq_active a;
+
+	mutex_lock(&dev->mutex);
+	mutex_lock(&dev->cvq.mutex);
+	a.pairs = dev->npairs;
+	a.active = dev->active_pairs;
+	a.changes = dev->pair_changes;
+	mutex_unlock(&dev->cvq.mutex);
+	mutex_unlock(&dev->mutex);
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+static long vmq_set_active(struct vmq_dev *dev, void __user *argp)
+{
+	long ret;
+	u32 n;
+
+	if (get_user(n, (u32 __user *)argp))
+		return -EFAULT;
+	mutex_lock(&dev->mutex);
+	ret = vmq_dev_check_owner(dev);
+	if (ret)
+		goto out;
+	if (!n || n > dev->npairs) {
+		ret = -EINVAL;
+		goto out;
+	}
+	mutex_lock(&dev->cvq.mutex);
+	vmq_ctrl_set_active(dev, n, false);
+	mutex_unlock(&dev->cvq.mutex);
+out:
+	mutex_unlock(&dev->mutex);
+	return ret;
+}
+
+static long vmq_get_pair(struct vmq_dev *dev, void __user *argp)
+{
+	struct vhost_mq_pair p;
+	struct vmq_net_vq *nvq;
+	long ret = 0;
+	int i;
+
+	if (copy_from_user(&p, argp, sizeof(p)))
+		return -EFAULT;
+	mutex_lock(&dev->mutex);
+	if (p.pair >= dev->npairs) {
+		ret = -ENOBUFS;
+		goto out;
+	}
+	p.pair = array_index_nospec(p.pair, dev->npairs);
+	p.flags = 0;
+	p.padding = 0;
+	for (i = 0; i < 2; i++) {
+		nvq = &dev->pairs[p.pair].nvq[i];
+		mutex_lock(&nvq->vq.mutex);
+		if (i == VMQ_VQ_RX) {
+			p.target = nvq->target;
+			if (nvq->target == p.pair)
+				p.flags |= VHOST_MQ_PAIR_ACTIVE;
+		}
+		if (nvq->vq.backend)
+			p.flags |= i == VMQ_VQ_RX ? VHOST_MQ_PAIR_RX_ATTACHED :
+						    VHOST_MQ_PAIR_TX_ATTACHED;
+		if (nvq->vq.broken)
+			p.flags |= i == VMQ_VQ_RX ? VHOST_MQ_PAIR_RX_STOPPED :
+						    VHOST_MQ_PAIR_TX_STOPPED;
+		mutex_unlock(&nvq->vq.mutex);
+	}
+	if (copy_to_user(argp, &p, sizeof(p)))
+		ret = -EFAULT;
+out:
+	mutex_unlock(&dev->mutex);
+	return ret;
+}
+
 long vmq_dev_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp)
 {
 	struct vhost_vring_file backend;
@@ -540,7 +653,7 @@ long vmq_dev_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp)
 			return -EFAULT;
 		return vmq_net_set_backend(dev, backend.index, backend.fd);
 	case VHOST_GET_FEATURES:
-		return vmq_put_u64(argp, VHOST_MQ_FEATURES);
+		return vmq_put_u64(argp, vmq_dev_features(dev));
 	case VHOST_SET_FEATURES:
 		return vmq_set_features(dev, argp);
 	case VHOST_GET_BACKEND_FEATURES:
@@ -559,6 +672,12 @@ long vmq_dev_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp)
 		return vmq_set_worker_affinity(dev, argp);
 	case VHOST_MQ_SET_PAIRS:
 		return vmq_set_pairs(dev, argp);
+	case VHOST_MQ_GET_ACTIVE:
+		return vmq_get_active(dev, argp);
+	case VHOST_MQ_SET_ACTIVE:
+		return vmq_set_active(dev, argp);
+	case VHOST_MQ_GET_PAIR:
+		return vmq_get_pair(dev, argp);
 	default:
 		return vmq_owned_ioctl(dev, cmd, argp);
 	}

@@ -34,9 +34,20 @@ struct vmq_dev {
 	u64 acked_features;
 	u64 backend_features;
 
+	/* compat: one pair; device mode (VHOST_MQ_SET_PAIRS): N and a cvq */
+	bool device_mode;
 	unsigned int npairs;
-	unsigned int nvqs;		/* 2 * npairs */
+	unsigned int nvqs;		/* 2 * npairs, + 1 in device mode */
 	struct vmq_pair *pairs;
+
+	/*
+	 * Device mode's control vq, vring 2N, served on pair 0's worker. Its
+	 * backend is an eventfd of the VMM, told of every change of
+	 * active_pairs. cvq.mutex also guards active_pairs and changes.
+	 */
+	struct vmq_vq cvq;
+	unsigned int active_pairs;
+	u64 pair_changes;
 };
 
 struct vmq_dev *vmq_dev_alloc(void);
@@ -44,10 +55,26 @@ void vmq_dev_free(struct vmq_dev *dev);
 long vmq_dev_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp);
 int vmq_dev_check_owner(struct vmq_dev *dev);
 
+void vmq_dev_flush(struct vmq_dev *dev);
+
+/* A data vring, idx < 2 * npairs. */
 static inline struct vmq_net_vq *vmq_dev_nvq(struct vmq_dev *dev,
 					     unsigned int idx)
 {
 	return &dev->pairs[idx / 2].nvq[idx % 2];
 }
+
+/* Any vring, idx < nvqs: a data vring or the control vq. */
+static inline struct vmq_vq *vmq_dev_vq(struct vmq_dev *dev,
+					unsigned int idx)
+{
+	return idx < 2 * dev->npairs ? &vmq_dev_nvq(dev, idx)->vq : &dev->cvq;
+}
+
+/* ctrl.c */
+void vmq_ctrl_init(struct vmq_dev *dev);
+long vmq_ctrl_set_backend(struct vmq_dev *dev, int fd);
+void vmq_ctrl_stop(struct vmq_dev *dev);
+void vmq_ctrl_set_active(struct vmq_dev *dev, unsigned int n, bool reset);
 
 #endif /* VMQ_DEV_H */

@@ -23,6 +23,7 @@
 
 #include "dev.h"
 #include "net.h"
+#include "net_ctrl.h"
 
 static struct vmq_net_vq *vmq_work_to_nvq(struct vmq_work *work, bool sock,
 					  unsigned int which)
@@ -35,6 +36,26 @@ static struct vmq_net_vq *vmq_work_to_nvq(struct vmq_work *work, bool sock,
 		nvq = container_of(work, struct vmq_net_vq, vq.poll.work);
 	WARN_ON_ONCE(nvq->vq.index % 2 != which);
 	return nvq;
+}
+
+static struct vmq_pair *vmq_nvq_pair(struct vmq_net_vq *nvq)
+{
+	return container_of(nvq - nvq->vq.index % 2, struct vmq_pair, nvq[0]);
+}
+
+/* Pair k of the array this vring's pair belongs to. */
+static struct vmq_pair *vmq_nvq_sibling(struct vmq_net_vq *nvq,
+					unsigned int k)
+{
+	struct vmq_pair *pair = vmq_nvq_pair(nvq);
+
+	return pair - pair->index + k;
+}
+
+/* Is this vring's pair one the guest uses? Under vq.mutex. */
+static bool vmq_nvq_active(struct vmq_net_vq *nvq)
+{
+	return nvq->target == nvq->vq.index / 2;
 }
 
 /*
@@ -237,7 +258,7 @@ static void vmq_handle_tx(struct vmq_net_vq *nvq)
 
 	mutex_lock(&vq->mutex);
 	sock = vq->backend;
-	if (!sock || vq->broken)
+	if (!sock || vq->broken || !vmq_nvq_active(nvq))
 		goto out;
 	vq->stats.wakeups++;
 	vmq_poll_stop(&nvq->sock_poll);
@@ -257,12 +278,11 @@ static void vmq_handle_tx(struct vmq_net_vq *nvq)
 			}
 			break;
 		}
-		if (unlikely(c.in)) {
-			vmq_vq_error(vq, VMQ_CHAIN_WRONG_DIRECTION);
-			break;
-		}
-		if (unlikely(c.out_len <= nvq->vhost_hlen)) {
-			vmq_vq_error(vq, VMQ_CHAIN_TOO_SHORT);
+		if (unlikely(c.in || c.out_len <= nvq->vhost_hlen)) {
+			/* the base stays at the bad chain, as for the walker's */
+			vmq_vq_discard(vq, 1);
+			vmq_vq_error(vq, c.in ? VMQ_CHAIN_WRONG_DIRECTION :
+					 VMQ_CHAIN_TOO_SHORT);
 			break;
 		}
 		if (!vmq_tx_one(nvq, sock, &c, &len))
@@ -272,7 +292,7 @@ static void vmq_handle_tx(struct vmq_net_vq *nvq)
 		total += len;
 		if (++pkts >= VMQ_WEIGHT_PKTS || total >= VMQ_WEIGHT_BYTES) {
 			/* budget spent: run again after the others */
-			vmq_poll_queue(&vq->poll);
+			vmq_poll_queue(&nvq->sock_poll);
 			break;
 		}
 	}
@@ -401,13 +421,13 @@ undo:
 	return r;
 }
 
-/* Throw away the frame at the head of the tap's queue. */
-static void vmq_rx_drop(struct vmq_net_vq *nvq, struct socket *sock)
+/* Throw away the frame at the head of @src's tap queue. */
+static void vmq_rx_drop(struct vmq_net_vq *nvq, struct vmq_net_vq *src,
+			struct socket *sock)
 {
-	struct vmq_vq *vq = &nvq->vq;
 	struct msghdr msg = {
 		.msg_flags = MSG_DONTWAIT | MSG_TRUNC,
-		.msg_control = vmq_rxq_take(nvq),
+		.msg_control = vmq_rxq_take(src),
 	};
 	struct kvec kv;
 	char byte;
@@ -416,12 +436,16 @@ static void vmq_rx_drop(struct vmq_net_vq *nvq, struct socket *sock)
 	kv.iov_len = 1;
 	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, 1);
 	sock->ops->recvmsg(sock, &msg, 1, MSG_DONTWAIT | MSG_TRUNC);
-	vq->stats.drops[VHOST_MQ_DROP_TOO_BIG]++;
+	nvq->vq.stats.drops[VHOST_MQ_DROP_TOO_BIG]++;
 }
 
-/* Receive one frame of @sock_len bytes into the chains just taken. */
-static bool vmq_rx_one(struct vmq_net_vq *nvq, struct socket *sock,
-		       size_t sock_len, int iovs, u16 heads)
+/*
+ * Receive one frame of @sock_len bytes from @src's tap queue into the
+ * chains just taken from @nvq's ring.
+ */
+static bool vmq_rx_one(struct vmq_net_vq *nvq, struct vmq_net_vq *src,
+		       struct socket *sock, size_t sock_len, int iovs,
+		       u16 heads)
 {
 	static const struct virtio_net_hdr_mrg_rxbuf zero_hdr;
 	struct vmq_vq *vq = &nvq->vq;
@@ -438,7 +462,7 @@ static bool vmq_rx_one(struct vmq_net_vq *nvq, struct socket *sock,
 	    copy_to_iter(&zero_hdr, nvq->vhost_hlen, &msg.msg_iter) !=
 	    nvq->vhost_hlen)
 		goto fault;
-	msg.msg_control = vmq_rxq_take(nvq);
+	msg.msg_control = vmq_rxq_take(src);
 	err = sock->ops->recvmsg(sock, &msg, sock_len,
 				 MSG_DONTWAIT | MSG_TRUNC);
 	if (unlikely(err != sock_len)) {
@@ -455,6 +479,8 @@ static bool vmq_rx_one(struct vmq_net_vq *nvq, struct socket *sock,
 	}
 	vq->stats.packets++;
 	vq->stats.bytes += sock_len - nvq->sock_hlen;
+	if (src != nvq)
+		vq->stats.folded++;
 	return true;
 
 fault:
@@ -463,8 +489,8 @@ fault:
 }
 
 /* Take and deliver one frame; false when the handler should stop. */
-static bool vmq_rx_frame(struct vmq_net_vq *nvq, struct socket *sock,
-			 size_t sock_len, int quota)
+static bool vmq_rx_frame(struct vmq_net_vq *nvq, struct vmq_net_vq *src,
+			 struct socket *sock, size_t sock_len, int quota)
 {
 	struct vmq_vq *vq = &nvq->vq;
 	unsigned int first = vq->nheads;
@@ -472,7 +498,7 @@ static bool vmq_rx_frame(struct vmq_net_vq *nvq, struct socket *sock,
 
 	heads = vmq_rx_get_bufs(vq, sock_len + nvq->vhost_hlen, quota, &iovs);
 	if (heads == VMQ_RX_OVERRUN) {
-		vmq_rx_drop(nvq, sock);
+		vmq_rx_drop(nvq, src, sock);
 		return true;
 	}
 	if (heads < 0)
@@ -484,7 +510,7 @@ static bool vmq_rx_frame(struct vmq_net_vq *nvq, struct socket *sock,
 		vmq_vq_disable_notify(vq);
 		return true;
 	}
-	if (!vmq_rx_one(nvq, sock, sock_len, iovs, heads)) {
+	if (!vmq_rx_one(nvq, src, sock, sock_len, iovs, heads)) {
 		vq->nheads = first;
 		vmq_vq_discard(vq, heads);
 		return !vq->broken;
@@ -496,37 +522,80 @@ static bool vmq_rx_frame(struct vmq_net_vq *nvq, struct socket *sock,
 	return true;
 }
 
+/* what one run of an rx handler may still do */
+struct vmq_rx_budget {
+	int quota;		/* chains per frame */
+	int pkts;
+	size_t total;
+};
+
+/*
+ * Deliver the frames waiting on @src's tap queue into @nvq's ring (src is
+ * nvq itself, or an inactive pair folded onto it). False when the ring or
+ * the budget stops the run.
+ */
+static bool vmq_rx_drain(struct vmq_net_vq *nvq, struct vmq_net_vq *src,
+			 struct vmq_rx_budget *b)
+{
+	struct socket *sock = src->vq.backend;
+	size_t sock_len;
+
+	for (;;) {
+		sock_len = vmq_rx_peek(src);
+		if (!sock_len) {
+			if (src == nvq && vmq_busy_poll(nvq, vmq_rx_ready))
+				continue;
+			return true;
+		}
+		/* every frame counts, delivered or dropped */
+		if (b->pkts++ >= VMQ_WEIGHT_PKTS ||
+		    b->total >= VMQ_WEIGHT_BYTES) {
+			vmq_poll_queue(&nvq->sock_poll);
+			return false;
+		}
+		sock_len += src->sock_hlen;
+		b->total += sock_len;
+		if (!vmq_rx_frame(nvq, src, sock, sock_len, b->quota))
+			return false;
+	}
+}
+
+/*
+ * The tap queues of inactive pairs folded onto this one: pairs idx +
+ * nactive, idx + 2 * nactive, ... Each is checked under its own mutex
+ * (nested: always a higher index than ours) to still fold onto us.
+ */
+static void vmq_rx_drain_folded(struct vmq_net_vq *nvq,
+				struct vmq_rx_budget *b)
+{
+	unsigned int idx = nvq->vq.index / 2, k;
+	struct vmq_net_vq *src;
+	bool more = true;
+
+	for (k = idx + nvq->nactive; more && k < vmq_nvq_pair(nvq)->npairs;
+	     k += nvq->nactive) {
+		src = &vmq_nvq_sibling(nvq, k)->nvq[VMQ_VQ_RX];
+		mutex_lock_nested(&src->vq.mutex, SINGLE_DEPTH_NESTING);
+		if (src->target == idx && src->vq.backend)
+			more = vmq_rx_drain(nvq, src, b);
+		mutex_unlock(&src->vq.mutex);
+	}
+}
+
 static void vmq_handle_rx(struct vmq_net_vq *nvq)
 {
 	struct vmq_vq *vq = &nvq->vq;
-	size_t total = 0, sock_len;
-	struct socket *sock;
-	int quota, pkts = 0;
+	struct vmq_rx_budget b = { 0 };
 
 	mutex_lock(&vq->mutex);
-	sock = vq->backend;
-	if (!sock || vq->broken)
+	if (!vq->backend || vq->broken || !vmq_nvq_active(nvq))
 		goto out;
 	vq->stats.wakeups++;
 	vmq_vq_disable_notify(vq);
-	quota = vmq_vq_has(vq, VIRTIO_NET_F_MRG_RXBUF) ? UIO_MAXIOV : 1;
-	for (;;) {
-		sock_len = vmq_rx_peek(nvq);
-		if (!sock_len) {
-			if (!vmq_busy_poll(nvq, vmq_rx_ready))
-				break;
-			continue;
-		}
-		/* every frame counts, delivered or dropped */
-		if (pkts++ >= VMQ_WEIGHT_PKTS || total >= VMQ_WEIGHT_BYTES) {
-			vmq_poll_queue(&vq->poll);
-			break;
-		}
-		sock_len += nvq->sock_hlen;
-		total += sock_len;
-		if (!vmq_rx_frame(nvq, sock, sock_len, quota))
-			break;
-	}
+	b.quota = vmq_vq_has(vq, VIRTIO_NET_F_MRG_RXBUF) ? UIO_MAXIOV : 1;
+	if (vmq_rx_drain(nvq, nvq, &b) &&
+	    nvq->nactive < vmq_nvq_pair(nvq)->npairs)
+		vmq_rx_drain_folded(nvq, &b);
 	vmq_vq_flush_used(vq);
 out:
 	mutex_unlock(&vq->mutex);
@@ -540,19 +609,32 @@ static void vmq_handle_rx_kick(struct vmq_work *work)
 	vmq_handle_rx(nvq);
 }
 
+/*
+ * Frames on a tap queue: its pair's ring takes them, or, while the pair
+ * is inactive, the ring of the pair it folds onto (checked again there).
+ */
 static void vmq_handle_rx_net(struct vmq_work *work)
 {
-	vmq_handle_rx(vmq_work_to_nvq(work, true, VMQ_VQ_RX));
+	struct vmq_net_vq *src = vmq_work_to_nvq(work, true, VMQ_VQ_RX);
+	unsigned int target = READ_ONCE(src->target);
+
+	vmq_handle_rx(&vmq_nvq_sibling(src, target)->nvq[VMQ_VQ_RX]);
 }
 
 /* ---- the pair and its backends -------------------------------------- */
 
-void vmq_pair_init(struct vmq_pair *pair, unsigned int index)
+void vmq_pair_init(struct vmq_pair *pair, unsigned int index,
+		   unsigned int npairs)
 {
 	struct vmq_net_vq *rx = &pair->nvq[VMQ_VQ_RX];
 	struct vmq_net_vq *tx = &pair->nvq[VMQ_VQ_TX];
 
 	pair->index = index;
+	pair->npairs = npairs;
+	rx->target = index;
+	tx->target = index;
+	rx->nactive = npairs;
+	tx->nactive = npairs;
 	vmq_vq_init(&rx->vq, 2 * index + VMQ_VQ_RX, vmq_handle_rx_kick);
 	vmq_vq_init(&tx->vq, 2 * index + VMQ_VQ_TX, vmq_handle_tx_kick);
 	vmq_poll_init(&rx->sock_poll, vmq_handle_rx_net, EPOLLIN);
@@ -566,8 +648,54 @@ void vmq_pair_set_worker(struct vmq_pair *pair, struct vmq_worker *worker)
 	pair->worker = worker;
 	for (i = 0; i < 2; i++) {
 		pair->nvq[i].vq.poll.worker = worker;
-		pair->nvq[i].sock_poll.worker = worker;
+		WRITE_ONCE(pair->nvq[i].sock_poll.worker, worker);
 	}
+}
+
+bool vmq_pair_active(struct vmq_pair *pair)
+{
+	struct vmq_net_vq *rx = &pair->nvq[VMQ_VQ_RX];
+	bool active;
+
+	mutex_lock(&rx->vq.mutex);
+	active = vmq_nvq_active(rx);
+	mutex_unlock(&rx->vq.mutex);
+	return active;
+}
+
+/*
+ * Serve pairs 0..n-1 from now on. Each vring changes under its own mutex,
+ * so once this returns no handler serves an inactive pair's rings: the
+ * control vq may then ack the command. An inactive pair's tap queue is
+ * drained by pair k % n (queue folding), whose worker its rx poll now
+ * wakes. The workers exist (the device is owned).
+ */
+void vmq_pairs_set_active(struct vmq_pair *pairs, unsigned int n)
+{
+	unsigned int npairs = pairs->npairs, k, t;
+	int i;
+
+	for (k = 0; k < npairs; k++) {
+		t = vmq_ctrl_pair_target(k, n);
+		for (i = 0; i < 2; i++) {
+			struct vmq_net_vq *nvq = &pairs[k].nvq[i];
+
+			mutex_lock(&nvq->vq.mutex);
+			WRITE_ONCE(nvq->target, t);
+			nvq->nactive = n;
+			if (i == VMQ_VQ_RX)
+				WRITE_ONCE(nvq->sock_poll.worker,
+					   pairs[t].worker);
+			mutex_unlock(&nvq->vq.mutex);
+		}
+	}
+	/*
+	 * Wakeups may have gone to the old choice: run every active pair
+	 * once, which also drains whatever now folds onto it.
+	 */
+	for (k = 0; k < n; k++)
+		for (i = 0; i < 2; i++)
+			vmq_poll_queue(&pairs[k].nvq[i].sock_poll);
 }
 
 /* Header lengths follow vhost-net: 12 bytes with MRG_RXBUF or VERSION_1. */
@@ -592,10 +720,11 @@ void vmq_pair_set_features(struct vmq_pair *pair, u64 features)
 }
 
 /*
- * Detach both backends and stop every poll; the caller flushes the worker
- * and then drops the sockets with vmq_pair_put_socks().
+ * Detach both backends and stop every poll; the caller flushes every
+ * worker (folding lets another pair's worker use these sockets) and then
+ * drops the sockets with vmq_pair_put_socks().
  */
-void vmq_pair_stop(struct vmq_pair *pair, struct socket **socks)
+void vmq_pair_stop(struct vmq_pair *pair)
 {
 	int i;
 
@@ -613,19 +742,21 @@ void vmq_pair_stop(struct vmq_pair *pair, struct socket **socks)
 						nvq->frags.pagecnt_bias);
 			nvq->frags.va = NULL;
 		}
-		socks[i] = nvq->vq.backend;
+		pair->detached[i] = nvq->vq.backend;
 		nvq->vq.backend = NULL;
 		mutex_unlock(&nvq->vq.mutex);
 	}
 }
 
-void vmq_pair_put_socks(struct socket **socks)
+void vmq_pair_put_socks(struct vmq_pair *pair)
 {
 	int i;
 
-	for (i = 0; i < 2; i++)
-		if (socks[i])
-			sockfd_put(socks[i]);
+	for (i = 0; i < 2; i++) {
+		if (pair->detached[i])
+			sockfd_put(pair->detached[i]);
+		pair->detached[i] = NULL;
+	}
 }
 
 /* A tap or macvtap queue's socket, holding a reference to its file. */
@@ -719,6 +850,10 @@ long vmq_net_set_backend(struct vmq_dev *dev, u32 index, int fd)
 		r = -ENOBUFS;
 		goto out;
 	}
+	if (index >= 2 * dev->npairs) {
+		r = vmq_ctrl_set_backend(dev, fd);
+		goto out;
+	}
 	nvq = vmq_dev_nvq(dev, index);
 	mutex_lock(&nvq->vq.mutex);
 	if (!vmq_vq_access_ok(&nvq->vq)) {
@@ -734,8 +869,8 @@ long vmq_net_set_backend(struct vmq_dev *dev, u32 index, int fd)
 out_vq:
 	mutex_unlock(&nvq->vq.mutex);
 	if (old) {
-		/* no handler may still use the old socket */
-		vmq_worker_flush(dev->pairs[index / 2].worker);
+		/* no handler (of any pair: folding) may still use it */
+		vmq_dev_flush(dev);
 		sockfd_put(old);
 	}
 out:

@@ -40,23 +40,37 @@ struct vmq_net_vq {
 	/* rx only: the tap queue's ring, and what we took from it */
 	struct ptr_ring *rx_ring;
 	struct vmq_rx_batch rxq;
+	/*
+	 * The pair that serves this vring's traffic, under vq.mutex: its own
+	 * while its pair is active. While it is not, tx is not served and
+	 * the frames of its tap queue go to the target's rx ring (queue
+	 * folding); the rx sock_poll then queues work on the target's worker.
+	 */
+	unsigned int target;
+	unsigned int nactive;		/* active pairs, as of that choice */
 	/* tx only: frames built for tun but not yet sent, and their pages */
 	struct xdp_buff xdp[VMQ_TX_BATCH];
 	unsigned int nxdp;
 	struct page_frag_cache frags;
 };
 
+/* One of the npairs elements of an array, so a pair can reach the others. */
 struct vmq_pair {
 	unsigned int index;
+	unsigned int npairs;
 	struct vmq_net_vq nvq[2];	/* VMQ_VQ_RX, VMQ_VQ_TX */
 	struct vmq_worker *worker;	/* non-NULL exactly while owned */
+	struct socket *detached[2];	/* between stop and put_socks */
 };
 
-void vmq_pair_init(struct vmq_pair *pair, unsigned int index);
+void vmq_pair_init(struct vmq_pair *pair, unsigned int index,
+		   unsigned int npairs);
 void vmq_pair_set_worker(struct vmq_pair *pair, struct vmq_worker *worker);
 void vmq_pair_set_features(struct vmq_pair *pair, u64 features);
-void vmq_pair_stop(struct vmq_pair *pair, struct socket **socks);
-void vmq_pair_put_socks(struct socket **socks);
+void vmq_pair_stop(struct vmq_pair *pair);
+void vmq_pair_put_socks(struct vmq_pair *pair);
+void vmq_pairs_set_active(struct vmq_pair *pairs, unsigned int n);
+bool vmq_pair_active(struct vmq_pair *pair);
 
 long vmq_net_set_backend(struct vmq_dev *dev, u32 index, int fd);
 

@@ -182,7 +182,7 @@ static int vmq_poll_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 
 	if (!(key_to_poll(key) & poll->mask))
 		return 0;
-	vmq_work_queue(poll->worker, &poll->work);
+	vmq_work_queue(READ_ONCE(poll->worker), &poll->work);
 	return 0;
 }
 
@@ -216,7 +216,7 @@ int vmq_poll_start(struct vmq_poll *poll, struct file *file)
 		return 0;
 	mask = vfs_poll(file, &poll->table);
 	if (mask & poll->mask)
-		vmq_work_queue(poll->worker, &poll->work);
+		vmq_work_queue(READ_ONCE(poll->worker), &poll->work);
 	if (mask & EPOLLERR) {
 		vmq_poll_stop(poll);
 		return -EINVAL;
@@ -234,5 +234,5 @@ void vmq_poll_stop(struct vmq_poll *poll)
 
 void vmq_poll_queue(struct vmq_poll *poll)
 {
-	vmq_work_queue(poll->worker, &poll->work);
+	vmq_work_queue(READ_ONCE(poll->worker), &poll->work);
 }

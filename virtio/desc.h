@@ -37,6 +37,8 @@ enum vmq_chain_error {
 	VMQ_CHAIN_BAD_ADDR,		/* buffer outside guest memory */
 	VMQ_CHAIN_WRONG_DIRECTION,	/* tx chain writable, rx readable */
 	VMQ_CHAIN_TOO_SHORT,		/* tx chain without a frame */
+	VMQ_CHAIN_CTRL_NO_HEADER,	/* ctrl chain without class+command */
+	VMQ_CHAIN_CTRL_NO_ACK,		/* ctrl chain without a writable ack */
 	VMQ_CHAIN_NR_ERRORS
 };
 

@@ -15,6 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/vhost.h>
+#include <linux/vhost_mq.h>
+#include <linux/virtio_net.h>
 
 #include "guest.h"
 
@@ -381,4 +383,116 @@ void vmq_gpair_destroy(struct vmq_gpair *p)
 	vmq_gvq_destroy(&p->rx);
 	vmq_gvq_destroy(&p->tx);
 	vmq_guest_destroy(&p->g);
+}
+
+int vmq_gdev_start(struct vmq_gdev *d, int fd, unsigned int npairs,
+		   uint64_t features, size_t mem, uint64_t gpa, uint32_t num,
+		   const int *backends)
+{
+	bool evidx = features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
+	unsigned int k;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->change_fd = -1;
+	if (npairs > VMQ_GDEV_MAX_PAIRS)
+		return -EINVAL;
+	if (ioctl(fd, VHOST_MQ_SET_PAIRS, &npairs) ||
+	    ioctl(fd, VHOST_SET_OWNER, NULL) ||
+	    ioctl(fd, VHOST_SET_FEATURES, &features))
+		return -errno;
+	r = vmq_guest_init(&d->g, mem, gpa);
+	if (r)
+		return r;
+	d->cmd = vmq_guest_alloc(&d->g, 64, 8);
+	for (k = 0; k < npairs && !r; k++) {
+		r = vmq_gvq_init(&d->rx[k], &d->g, 2 * k, num, evidx);
+		if (!r) {
+			r = vmq_gvq_init(&d->tx[k], &d->g, 2 * k + 1, num,
+					 evidx);
+			if (r)
+				vmq_gvq_destroy(&d->rx[k]);
+		}
+		if (!r)
+			d->npairs++;
+	}
+	if (!r)
+		r = vmq_gvq_init(&d->ctrl, &d->g, 2 * npairs, 64, evidx);
+	if (r) {
+		vmq_gdev_destroy(d);
+		return r;
+	}
+	d->change_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->change_fd < 0)
+		r = -errno;
+	if (!r)
+		r = vmq_vhost_set_mem(fd, &d->g);
+	for (k = 0; k < npairs && !r; k++) {
+		r = vmq_vhost_setup_vq(fd, &d->rx[k]);
+		if (!r)
+			r = vmq_vhost_setup_vq(fd, &d->tx[k]);
+		if (!r)
+			r = vmq_vhost_set_backend(fd, 2 * k, backends[k]);
+		if (!r)
+			r = vmq_vhost_set_backend(fd, 2 * k + 1, backends[k]);
+	}
+	if (!r)
+		r = vmq_vhost_setup_vq(fd, &d->ctrl);
+	if (!r)
+		r = vmq_vhost_set_backend(fd, 2 * npairs, d->change_fd);
+	return r;
+}
+
+void vmq_gdev_destroy(struct vmq_gdev *d)
+{
+	unsigned int k;
+
+	for (k = 0; k < d->npairs; k++) {
+		vmq_gvq_destroy(&d->rx[k]);
+		vmq_gvq_destroy(&d->tx[k]);
+	}
+	if (d->ctrl.num)
+		vmq_gvq_destroy(&d->ctrl);
+	if (d->change_fd >= 0)
+		close(d->change_fd);
+	if (d->g.base)
+		vmq_guest_destroy(&d->g);
+	memset(d, 0, sizeof(*d));
+	d->change_fd = -1;
+}
+
+int vmq_gctrl_cmd(struct vmq_gdev *d, uint8_t class, uint8_t cmd,
+		  const void *data, size_t len, int timeout_ms)
+{
+	struct vmq_gbuf bufs[3];
+	unsigned int out = 1;
+	uint8_t *ack;
+
+	if (len > 32)
+		return -EINVAL;
+	d->cmd[0] = class;
+	d->cmd[1] = cmd;
+	bufs[0] = (struct vmq_gbuf){ d->cmd, 2 };
+	if (len) {
+		memcpy(d->cmd + 8, data, len);
+		bufs[out++] = (struct vmq_gbuf){ d->cmd + 8, len };
+	}
+	ack = d->cmd + 48;
+	*ack = 0xee;
+	bufs[out] = (struct vmq_gbuf){ ack, 1 };
+	if (vmq_gvq_add(&d->ctrl, bufs, out, 1, ack, false))
+		return -ENOSPC;
+	vmq_gvq_kick(&d->ctrl);
+	if (vmq_gvq_get_wait(&d->ctrl, NULL, timeout_ms) != ack)
+		return -ETIMEDOUT;
+	return *ack;
+}
+
+int vmq_gctrl_set_pairs(struct vmq_gdev *d, uint16_t n, int timeout_ms)
+{
+	uint8_t le[2] = { n & 0xff, n >> 8 };
+
+	return vmq_gctrl_cmd(d, VIRTIO_NET_CTRL_MQ,
+			     VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, le, sizeof(le),
+			     timeout_ms);
 }

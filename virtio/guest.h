@@ -88,4 +88,34 @@ int vmq_gpair_start(struct vmq_gpair *p, int fd, uint64_t features,
 		    size_t mem, uint64_t gpa, uint32_t num, int backend);
 void vmq_gpair_destroy(struct vmq_gpair *p);
 
+/*
+ * A whole device-mode virtio-net device (/dev/vhost-mq, VHOST_MQ_SET_PAIRS):
+ * pairs 0..npairs-1 on vrings 2k/2k+1, each on backends[k], and the control
+ * vq on vring 2N whose backend is change_fd, an eventfd the device signals
+ * when the active pair count changes.
+ */
+#define VMQ_GDEV_MAX_PAIRS	16
+
+struct vmq_gdev {
+	struct vmq_guest g;
+	unsigned int npairs;
+	struct vmq_gvq rx[VMQ_GDEV_MAX_PAIRS], tx[VMQ_GDEV_MAX_PAIRS];
+	struct vmq_gvq ctrl;
+	int change_fd;
+	uint8_t *cmd;		/* command buffer: header, data, ack */
+};
+
+int vmq_gdev_start(struct vmq_gdev *d, int fd, unsigned int npairs,
+		   uint64_t features, size_t mem, uint64_t gpa, uint32_t num,
+		   const int *backends);
+void vmq_gdev_destroy(struct vmq_gdev *d);
+
+/*
+ * Send one control command (class, command, @len bytes of data) and wait
+ * for its ack: VIRTIO_NET_OK (0) or VIRTIO_NET_ERR (1), or -ETIMEDOUT.
+ */
+int vmq_gctrl_cmd(struct vmq_gdev *d, uint8_t class, uint8_t cmd,
+		  const void *data, size_t len, int timeout_ms);
+int vmq_gctrl_set_pairs(struct vmq_gdev *d, uint16_t n, int timeout_ms);
+
 #endif /* VMQ_GUEST_H */

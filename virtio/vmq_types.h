@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+typedef __u8 u8;
 typedef __u16 u16;
 typedef __u32 u32;
 typedef __u64 u64;

@@ -51,6 +51,10 @@
 				 (1ULL << 29) | /* VIRTIO_RING_F_EVENT_IDX */ \
 				 (1ULL << 32))  /* VIRTIO_F_VERSION_1 */
 
+/* Offered on top of those in device mode only (VHOST_MQ_SET_PAIRS). */
+#define VHOST_MQ_DEVICE_FEATURES	((1ULL << 17) | /* VIRTIO_NET_F_CTRL_VQ */ \
+					 (1ULL << 22))  /* VIRTIO_NET_F_MQ */
+
 /* Backend features (VHOST_GET_BACKEND_FEATURES): none yet. */
 #define VHOST_MQ_BACKEND_FEATURES	0ULL
 
@@ -63,6 +67,7 @@ enum vhost_mq_drop {
 	VHOST_MQ_DROP_TOO_BIG,		/* rx: larger than the guest's buffers */
 	VHOST_MQ_DROP_RECV_FAILED,	/* rx: the tap failed to deliver it */
 	VHOST_MQ_DROP_TAP_GONE,		/* tx: the tap queue went away */
+	VHOST_MQ_DROP_CTRL_REJECTED,	/* control vq: a command got ERR */
 	VHOST_MQ_DROP_MAX = 8
 };
 
@@ -82,6 +87,8 @@ enum vhost_mq_chain_error {
 	VHOST_MQ_CHAIN_BAD_ADDR,	/* a buffer outside guest memory */
 	VHOST_MQ_CHAIN_WRONG_DIRECTION,	/* writable on tx, readable on rx */
 	VHOST_MQ_CHAIN_TOO_SHORT,	/* a tx chain without a frame */
+	VHOST_MQ_CHAIN_CTRL_NO_HEADER,	/* a command without class+command */
+	VHOST_MQ_CHAIN_CTRL_NO_ACK,	/* a command without a writable ack */
 	VHOST_MQ_CHAIN_ERROR_MAX = 16
 };
 
@@ -132,13 +139,94 @@ struct vhost_mq_worker_affinity {
 
 /*
  * Device mode: make this fd serve N queue pairs (1..the module parameter
- * max_queue_pairs) instead of one. Vrings 2k and 2k+1 are the rx and tx
- * of pair k; each pair takes its own backend (VHOST_NET_SET_BACKEND with
- * index 2k or 2k+1) and gets its own worker, vhost-mq-<owner pid>-<k>.
- * Every other ioctl works per vring as in compat mode. Only before
- * VHOST_SET_OWNER: EBUSY after it. EINVAL: N out of range. EFAULT.
- * (The control virtqueue, vring 2N, arrives with VIRTIO_NET_F_CTRL_VQ.)
+ * max_queue_pairs) instead of one, plus a control virtqueue. Only before
+ * VHOST_SET_OWNER: EBUSY after it. EINVAL: N out of range. EFAULT. See
+ * "Device mode" below.
  */
 #define VHOST_MQ_SET_PAIRS		_IOW(VHOST_MQ_VIRTIO, 0x04, __u32)
+
+/* How many pairs the guest uses. */
+struct vhost_mq_active {
+	__u32 pairs;		/* out: pairs of this fd (1 in compat mode) */
+	__u32 active;		/* out: pairs 0..active-1 are in use */
+	__u64 changes;		/* out: times active changed since SET_OWNER */
+};
+
+/* Read the active pairs. No ownership needed. EFAULT. */
+#define VHOST_MQ_GET_ACTIVE		_IOR(VHOST_MQ_VIRTIO, 0x05, \
+					     struct vhost_mq_active)
+/*
+ * Set the active pairs as the guest's VQ_PAIRS_SET would (and signal the
+ * change eventfd): for a device reset (back to 1) or to restore a
+ * migrated guest's choice. Owner only (EPERM); EINVAL: not 1..pairs.
+ */
+#define VHOST_MQ_SET_ACTIVE		_IOW(VHOST_MQ_VIRTIO, 0x06, __u32)
+
+/* One pair's state. */
+struct vhost_mq_pair {
+	__u32 pair;		/* in */
+	__u32 flags;		/* out: VHOST_MQ_PAIR_* */
+	__u32 target;		/* out: whose rx ring gets our frames */
+	__u32 padding;		/* out: 0 */
+};
+
+#define VHOST_MQ_PAIR_ACTIVE		0x01
+#define VHOST_MQ_PAIR_RX_ATTACHED	0x02	/* has a tap queue */
+#define VHOST_MQ_PAIR_TX_ATTACHED	0x04
+#define VHOST_MQ_PAIR_RX_STOPPED	0x08	/* by a guest error */
+#define VHOST_MQ_PAIR_TX_STOPPED	0x10
+
+/* Read one pair's state. No ownership needed. ENOBUFS: no such pair. */
+#define VHOST_MQ_GET_PAIR		_IOWR(VHOST_MQ_VIRTIO, 0x07, \
+					      struct vhost_mq_pair)
+
+/*
+ * Device mode
+ * ===========
+ *
+ * One fd is a whole virtio-net device with N queue pairs and its control
+ * virtqueue, for a VMM that lets the kernel negotiate the queue count
+ * with the guest (VIRTIO_NET_F_MQ) instead of doing it in userspace.
+ *
+ * Setup, in order (each ioctl as for vhost-net unless said here):
+ *  1. open /dev/vhost-mq; VHOST_MQ_SET_PAIRS(N). VHOST_GET_FEATURES now
+ *     also offers VHOST_MQ_DEVICE_FEATURES (VIRTIO_NET_F_CTRL_VQ and
+ *     VIRTIO_NET_F_MQ); they are refused (EOPNOTSUPP) in compat mode, and
+ *     MQ without CTRL_VQ is refused with EINVAL.
+ *  2. VHOST_SET_OWNER: one worker thread per pair, vhost-mq-<pid>-<k>;
+ *     VHOST_MQ_GET_WORKER and VHOST_MQ_SET_WORKER_AFFINITY reach them.
+ *  3. VHOST_SET_FEATURES, VHOST_SET_MEM_TABLE.
+ *  4. Vrings 2k (rx) and 2k+1 (tx) of pair k, k < N: NUM, ADDR, BASE,
+ *     KICK, CALL, ERR as usual, then VHOST_NET_SET_BACKEND with the fd of
+ *     queue k of an IFF_MULTI_QUEUE tap (or a macvtap queue).
+ *  5. Vring 2N, the control vq: NUM, ADDR, BASE, KICK, CALL, ERR, then
+ *     VHOST_NET_SET_BACKEND(2N, efd) where efd is an eventfd: the queue
+ *     starts, and efd is signalled every time the number of active pairs
+ *     changes. fd -1 stops it again (as detaching a tap stops a data
+ *     vring, e.g. before VHOST_GET_VRING_BASE). Not an eventfd: EINVAL or
+ *     EBADF.
+ *
+ * Active pairs. After VHOST_SET_OWNER pairs 0..A-1 are active with A = 1,
+ * the spec's default. The guest changes A with VIRTIO_NET_CTRL_MQ
+ * VQ_PAIRS_SET (needs MQ negotiated): 1..N is acked VIRTIO_NET_OK and in
+ * effect before the ack reaches the used ring; 0 or more than N is acked
+ * VIRTIO_NET_ERR and changes nothing. Every other class and command is
+ * acked VIRTIO_NET_ERR (counted in drops[VHOST_MQ_DROP_CTRL_REJECTED] of
+ * vring 2N; packets counts all commands). A chain without the two header
+ * bytes or without a device-writable ack byte is malformed: the control
+ * vq stops, its error eventfd fires, chain_errors[] says why, and nothing
+ * changes; VHOST_SET_VRING_BASE restarts it. The VMM reads A with
+ * VHOST_MQ_GET_ACTIVE and sets it with VHOST_MQ_SET_ACTIVE (device reset:
+ * back to 1). RESET_OWNER forgets it.
+ *
+ * Only active pairs are served: an inactive pair's tx ring is not read
+ * and its rx ring not written. The tap keeps spreading flows over all its
+ * queues, so the frames of inactive pair k's tap queue are delivered by
+ * pair k % A's worker into pair k % A's rx ring ("queue folding", counted
+ * in the folded counter of that rx vring): no frame is lost to the
+ * guest's choice. VHOST_MQ_GET_PAIR tells where a pair's frames go.
+ *
+ * Counters: VHOST_MQ_GET_VRING_STATS for every vring, 0..2N.
+ */
 
 #endif /* _UAPI_LINUX_VHOST_MQ_H */

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctrl.c - device mode's control virtqueue (vring 2N), served in the
+ * kernel. VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET chooses how many pairs the
+ * guest uses; every other command is answered VIRTIO_NET_ERR. What a
+ * command looks like and what it is answered is decided by the shared
+ * virtio/net_ctrl.h; this file moves it between the ring and the pairs.
+ *
+ * The control vq's "backend" is the VMM itself: VHOST_NET_SET_BACKEND on
+ * vring 2N takes an eventfd, signalled whenever the number of active
+ * pairs changes, and -1 stops the queue as it detaches a tap.
+ */
+#include <linux/eventfd.h>
+#include <linux/uio.h>
+#include <linux/vhost.h>
+#include <linux/virtio_net.h>
+
+#include "dev.h"
+#include "net_ctrl.h"
+
+/* commands served per run before the others get the worker */
+#define VMQ_CTRL_WEIGHT		64
+
+/*
+ * Serve pairs 0..n-1. @reset: the owner was just set, so apply even an
+ * unchanged count (it sets up the folding) and count no change.
+ */
+void vmq_ctrl_set_active(struct vmq_dev *dev, unsigned int n, bool reset)
+{
+	lockdep_assert_held(&dev->cvq.mutex);
+	if (n == dev->active_pairs && !reset)
+		return;
+	vmq_pairs_set_active(dev->pairs, n);
+	dev->active_pairs = n;
+	if (reset)
+		return;
+	dev->pair_changes++;
+	if (dev->cvq.backend)
+		eventfd_signal(dev->cvq.backend, 1);
+}
+
+/* Answer one command chain; false if it stopped the queue. */
+static bool vmq_ctrl_one(struct vmq_dev *dev, const struct vmq_vq_chain *c)
+{
+	struct vmq_vq *vq = &dev->cvq;
+	u8 buf[VMQ_CTRL_READ_MAX], ack;
+	enum vmq_chain_error why;
+	struct iov_iter it;
+	size_t have;
+	u32 n;
+
+	why = vmq_ctrl_check(c->out_len, c->in_len);
+	if (why) {
+		/* the base stays at the bad chain, as for the walker's */
+		vmq_vq_discard(vq, 1);
+		vmq_vq_error(vq, why);
+		return false;
+	}
+	have = min_t(u64, c->out_len, sizeof(buf));
+	iov_iter_init(&it, ITER_SOURCE, vq->iov, c->out, c->out_len);
+	if (copy_from_iter(buf, have, &it) != have) {
+		vmq_vq_fault(vq, "control command unreadable");
+		return false;
+	}
+	ack = vmq_ctrl_decide(buf, have, vmq_vq_has(vq, VIRTIO_NET_F_MQ),
+			      dev->npairs, &n);
+	/* the ack first: a chain we cannot answer changes nothing */
+	iov_iter_init(&it, ITER_DEST, vq->iov + c->out, c->in, c->in_len);
+	if (copy_to_iter(&ack, sizeof(ack), &it) != sizeof(ack)) {
+		vmq_vq_fault(vq, "control ack unwritable");
+		return false;
+	}
+	if (unlikely(vmq_vq_has(vq, VHOST_F_LOG_ALL)))
+		vmq_vq_log_written(vq, sizeof(ack));
+	/* in effect before the guest can see the ack in the used ring */
+	if (n)
+		vmq_ctrl_set_active(dev, n, false);
+	vmq_vq_push_head(vq, c->head, sizeof(ack));
+	vq->stats.packets++;
+	vq->stats.bytes += c->out_len;
+	if (ack != VMQ_CTRL_OK)
+		vq->stats.drops[VHOST_MQ_DROP_CTRL_REJECTED]++;
+	return true;
+}
+
+static void vmq_ctrl_handle_kick(struct vmq_work *work)
+{
+	struct vmq_dev *dev = container_of(work, struct vmq_dev, cvq.poll.work);
+	struct vmq_vq *vq = &dev->cvq;
+	struct vmq_vq_chain c;
+	int done = 0, r;
+
+	mutex_lock(&vq->mutex);
+	vq->stats.kicks++;
+	if (!vq->backend || vq->broken)
+		goto out;
+	vq->stats.wakeups++;
+	vmq_vq_disable_notify(vq);
+	for (;;) {
+		r = vmq_vq_next_chain(vq, 0, &c);
+		if (r < 0)
+			break;
+		if (!r) {
+			if (unlikely(vmq_vq_enable_notify(vq))) {
+				vmq_vq_disable_notify(vq);
+				continue;
+			}
+			break;
+		}
+		if (!vmq_ctrl_one(dev, &c))
+			break;
+		if (++done >= VMQ_CTRL_WEIGHT) {
+			vmq_poll_queue(&vq->poll);
+			break;
+		}
+	}
+	vmq_vq_flush_used(vq);
+out:
+	mutex_unlock(&vq->mutex);
+}
+
+void vmq_ctrl_init(struct vmq_dev *dev)
+{
+	vmq_vq_init(&dev->cvq, 0, vmq_ctrl_handle_kick);
+}
+
+/*
+ * VHOST_NET_SET_BACKEND on vring 2N: an eventfd starts the queue (and is
+ * told of changes), -1 stops it. Errors as for a tap: EFAULT if the ring
+ * is not accessible; EBADF or EINVAL for an fd that is not an eventfd.
+ */
+long vmq_ctrl_set_backend(struct vmq_dev *dev, int fd)
+{
+	struct eventfd_ctx *ctx = NULL, *old;
+	struct vmq_vq *vq = &dev->cvq;
+	long r = 0;
+
+	mutex_lock(&vq->mutex);
+	if (!vmq_vq_access_ok(vq)) {
+		r = -EFAULT;
+		goto out;
+	}
+	if (fd != -1) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx)) {
+			r = PTR_ERR(ctx);
+			goto out;
+		}
+	}
+	old = vq->backend;
+	vq->backend = ctx;
+	r = vmq_vq_init_access(vq);
+	if (r) {
+		vq->backend = old;
+		old = ctx;
+	} else if (ctx) {
+		/* commands the guest queued while we were stopped */
+		vmq_poll_queue(&vq->poll);
+	}
+	/* the handler only uses the eventfd under the mutex */
+	if (old)
+		eventfd_ctx_put(old);
+out:
+	mutex_unlock(&vq->mutex);
+	return r;
+}
+
+/* Detach the eventfd; the caller resets the ring. */
+void vmq_ctrl_stop(struct vmq_dev *dev)
+{
+	struct vmq_vq *vq = &dev->cvq;
+
+	mutex_lock(&vq->mutex);
+	vmq_poll_stop(&vq->poll);
+	if (vq->backend)
+		eventfd_ctx_put(vq->backend);
+	vq->backend = NULL;
+	mutex_unlock(&vq->mutex);
+}
