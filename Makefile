@@ -53,8 +53,13 @@ module: need-kdir
 	$(MAKE) -C $(KDIR) M=$(TOP) modules
 
 TOOLS := $(BUILD)/vhost-mq-stat
+BENCH := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-userspace: $(SELFTESTS) $(UNITTESTS) $(TOOLS)
+userspace: $(SELFTESTS) $(UNITTESTS) $(TOOLS) $(BENCH)
+
+$(BUILD)/bench/%: bench/%.c $(GUESTLIB) $(KSRC)/.stamp $(USER_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(GUESTLIB) -lpthread
 
 $(BUILD)/vhost-mq-stat: qemu-glue/vhost-mq-stat.c uapi/linux/vhost_mq.h
 	@mkdir -p $(dir $@)

@@ -22,6 +22,7 @@ static const char *const drop_names[] = {
 	[VHOST_MQ_DROP_TOO_BIG] = "too_big",
 	[VHOST_MQ_DROP_RECV_FAILED] = "recv_failed",
 	[VHOST_MQ_DROP_TAP_GONE] = "tap_gone",
+	[VHOST_MQ_DROP_CTRL_REJECTED] = "ctrl_rejected",
 };
 
 static const char *const chain_names[] = {
@@ -36,15 +37,21 @@ static const char *const chain_names[] = {
 	[VHOST_MQ_CHAIN_BAD_ADDR] = "bad_addr",
 	[VHOST_MQ_CHAIN_WRONG_DIRECTION] = "wrong_direction",
 	[VHOST_MQ_CHAIN_TOO_SHORT] = "too_short",
+	[VHOST_MQ_CHAIN_CTRL_NO_HEADER] = "ctrl_no_header",
+	[VHOST_MQ_CHAIN_CTRL_NO_ACK] = "ctrl_no_ack",
 };
 
-static void print_vring(const struct vhost_mq_vring_stats *s)
+static void print_vring(const struct vhost_mq_vring_stats *s,
+			unsigned int pairs)
 {
 	char q[16];
 	unsigned int i;
 
-	snprintf(q, sizeof(q), "%s%u", s->index % 2 ? "tx" : "rx",
-		 s->index / 2);
+	if (s->index == 2 * pairs)
+		snprintf(q, sizeof(q), "ctrl");
+	else
+		snprintf(q, sizeof(q), "%s%u", s->index % 2 ? "tx" : "rx",
+			 s->index / 2);
 	printf("     %s_packets: %llu\n", q, (unsigned long long)s->packets);
 	printf("     %s_bytes: %llu\n", q, (unsigned long long)s->bytes);
 	printf("     %s_kicks: %llu\n", q, (unsigned long long)s->kicks);
@@ -65,20 +72,38 @@ static void print_vring(const struct vhost_mq_vring_stats *s)
 
 static void print_fd(pid_t pid, int target, int fd)
 {
+	struct vhost_mq_active a = { .pairs = 1, .active = 1 };
 	struct vhost_mq_vring_stats s;
 	struct vhost_mq_worker w = { 0 };
+	struct vhost_mq_pair p;
 	unsigned int i;
 
-	printf("/dev/vhost-mq fd %d of pid %d", target, pid);
-	for (w.pair = 0; ioctl(fd, VHOST_MQ_GET_WORKER, &w) == 0; w.pair++)
-		printf(", pair %u worker tid %d", w.pair, w.tid);
-	printf(":\n");
+	ioctl(fd, VHOST_MQ_GET_ACTIVE, &a);
+	printf("/dev/vhost-mq fd %d of pid %d: %u of %u pairs active, "
+	       "%llu changes\n", target, pid, a.active, a.pairs,
+	       (unsigned long long)a.changes);
+	for (i = 0; i < a.pairs; i++) {
+		p = (struct vhost_mq_pair){ .pair = i };
+		w = (struct vhost_mq_worker){ .pair = i };
+		if (ioctl(fd, VHOST_MQ_GET_PAIR, &p))
+			break;
+		if (ioctl(fd, VHOST_MQ_GET_WORKER, &w))
+			w.tid = 0;
+		printf("  pair %u: %s", i,
+		       p.flags & VHOST_MQ_PAIR_ACTIVE ? "active" : "inactive");
+		if (!(p.flags & VHOST_MQ_PAIR_ACTIVE))
+			printf(" (rx folded into pair %u)", p.target);
+		printf(", worker tid %d%s%s\n", w.tid,
+		       p.flags & VHOST_MQ_PAIR_RX_STOPPED ? ", rx stopped" : "",
+		       p.flags & VHOST_MQ_PAIR_TX_STOPPED ? ", tx stopped" : "");
+	}
+	printf("NIC statistics:\n");
 	for (i = 0;; i++) {
 		memset(&s, 0, sizeof(s));
 		s.index = i;
 		if (ioctl(fd, VHOST_MQ_GET_VRING_STATS, &s))
 			break;
-		print_vring(&s);
+		print_vring(&s, a.pairs);
 	}
 }
 
