@@ -21,7 +21,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 DEB_PACKAGES := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 busybox-static liburing-dev sparse iproute2 ethtool \
 	cpio kmod gcc make libc6-dev perl xz-utils gzip binutils procps \
-	dpdk-dev librte-net-virtio23 librte-mempool-ring23 util-linux
+	dpdk-dev librte-net-virtio23 librte-mempool-ring23 util-linux iperf3
 
 KSRC_TAR := /usr/src/linux-source-6.1.tar.xz
 KSRC := $(BUILD)/ksrc
@@ -41,7 +41,7 @@ USER_HEADERS := $(wildcard uapi/linux/*.h virtio/*.h selftests/*.h)
 GUESTLIB := $(BUILD)/lib/libvmqguest.a
 
 .PHONY: all module userspace deps ksrc lint sparse checkpatch unit \
-	selftests check run vm clean need-kdir
+	selftests check run vm clean need-kdir install dkms-install
 
 all: module userspace
 
@@ -52,16 +52,25 @@ need-kdir:
 module: need-kdir
 	$(MAKE) -C $(KDIR) M=$(TOP) modules
 
-TOOLS := $(BUILD)/vhost-mq-stat
+TOOLS := $(BUILD)/vhost-mq-stat $(BUILD)/vhost-mq-qemu
 BENCH := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-userspace: $(SELFTESTS) $(UNITTESTS) $(TOOLS) $(BENCH)
+userspace: $(SELFTESTS) $(UNITTESTS) $(TOOLS) $(BENCH) $(BUILD)/e2e-guest.cpio.gz
+
+# the nested guest of the end-to-end runs (qemu-glue/e2e.sh): built here,
+# where it takes seconds, rather than in the VM under TCG
+E2E_BINS = $(shell command -v ethtool) $(shell command -v ip) $(shell command -v iperf3)
+$(BUILD)/e2e-guest.cpio.gz: qemu-glue/guest-init.sh qemu-glue/mkinitramfs.sh \
+		qemu-glue/moddeps.sh
+	@mkdir -p $(dir $@)
+	INITRAMFS_BINS="$(E2E_BINS)" sh qemu-glue/mkinitramfs.sh $(KVER) $@ \
+		qemu-glue/guest-init.sh virtio_pci 9pnet_virtio 9p virtio_net
 
 $(BUILD)/bench/%: bench/%.c $(GUESTLIB) $(KSRC)/.stamp $(USER_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $< $(GUESTLIB) -lpthread
 
-$(BUILD)/vhost-mq-stat: qemu-glue/vhost-mq-stat.c uapi/linux/vhost_mq.h
+$(BUILD)/vhost-mq-%: qemu-glue/vhost-mq-%.c uapi/linux/vhost_mq.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
@@ -134,6 +143,41 @@ run: deps
 
 vm: module
 	qemu-glue/vm-run.sh '$(CMD)'
+
+# make install [DESTDIR=...] [PREFIX=/usr/local]: the module for KDIR's
+# kernel (updates/, then depmod), the wrapper, the CLI, the uapi header,
+# the udev rule, and the modprobe.d example (kept if one is there).
+PREFIX ?= /usr/local
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+KVER_OF_KDIR = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h)
+
+install: all
+	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=updates modules_install
+	-[ -n "$(DESTDIR)" ] || depmod $(KVER_OF_KDIR)
+	install -D -m 755 $(BUILD)/vhost-mq-qemu $(DESTDIR)$(PREFIX)/bin/vhost-mq-qemu
+	install -D -m 755 $(BUILD)/vhost-mq-stat $(DESTDIR)$(PREFIX)/bin/vhost-mq-stat
+	install -D -m 644 uapi/linux/vhost_mq.h \
+		$(DESTDIR)$(PREFIX)/include/linux/vhost_mq.h
+	install -D -m 644 packaging/60-vhost-mq.rules \
+		$(DESTDIR)/etc/udev/rules.d/60-vhost-mq.rules
+	[ -e $(DESTDIR)/etc/modprobe.d/vhost-mq.conf ] || install -D -m 644 \
+		packaging/vhost-mq.conf $(DESTDIR)/etc/modprobe.d/vhost-mq.conf
+	-[ -n "$(DESTDIR)" ] || udevadm control --reload 2>/dev/null
+
+# make dkms-install: the module sources under /usr/src, built and
+# installed by DKMS now and for every kernel to come (needs dkms).
+dkms-install:
+	rm -rf $(DESTDIR)/usr/src/vhost-mq-$(VERSION)
+	mkdir -p $(DESTDIR)/usr/src/vhost-mq-$(VERSION)
+	cp -r Kbuild dkms.conf vhost virtio uapi \
+		$(DESTDIR)/usr/src/vhost-mq-$(VERSION)/
+	rm -f $(DESTDIR)/usr/src/vhost-mq-$(VERSION)/vhost/*.o \
+		$(DESTDIR)/usr/src/vhost-mq-$(VERSION)/vhost/*.ko \
+		$(DESTDIR)/usr/src/vhost-mq-$(VERSION)/vhost/*.mod*
+	[ -n "$(DESTDIR)" ] || { dkms add vhost-mq/$(VERSION) && \
+		dkms install vhost-mq/$(VERSION); }
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null

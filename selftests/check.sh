@@ -26,6 +26,32 @@ for l in sparse checkpatch; do
 	fi
 done
 
+echo "== install (host, into a scratch folder)"
+dest=$(mktemp -d)
+if make --no-print-directory install DESTDIR="$dest" >"$results/install.log" 2>&1 &&
+	[ -x "$dest/usr/local/bin/vhost-mq-qemu" ] &&
+	[ -x "$dest/usr/local/bin/vhost-mq-stat" ] &&
+	[ -f "$dest/etc/udev/rules.d/60-vhost-mq.rules" ] &&
+	[ -f "$dest/etc/modprobe.d/vhost-mq.conf" ] &&
+	[ -f "$dest/usr/local/include/linux/vhost_mq.h" ] &&
+	find "$dest/lib/modules" -name vhost_mq.ko | grep -q .; then
+	tap_line "$results" install ok "make install puts module, wrapper, CLI, header, udev rule, modprobe.d in place"
+else
+	cat "$results/install.log"
+	tap_line "$results" install "not ok" "make install (log above)"
+fi
+rm -rf "$dest"
+# the wrapper's rewriting, without QEMU
+out=$(build/vhost-mq-qemu --dry-run qemu-system-x86_64 -m 1G \
+	-netdev tap,id=n0,ifname=t0,queues=4,vhost=on,script=no,downscript=no \
+	-device virtio-net-pci,netdev=n0,mq=on -netdev user,id=u0)
+if [ "$out" = "qemu-system-x86_64 -m 1G -netdev tap,id=n0,fds=100:101:102:103,vhostfds=200:201:202:203,vhost=on,vhostforce=on -device virtio-net-pci,netdev=n0,mq=on -netdev user,id=u0" ]; then
+	tap_line "$results" wrapper ok "vhost-mq-qemu --dry-run rewrites a 4-queue tap netdev and nothing else"
+else
+	echo "$out"
+	tap_line "$results" wrapper "not ok" "vhost-mq-qemu --dry-run output (above)"
+fi
+
 echo "== selftests (VM)"
 vmjob=$results/vm
 if VM_JOBDIR=$vmjob qemu-glue/vm-run.sh 'selftests/run-vm.sh'; then
