@@ -55,12 +55,12 @@ module: need-kdir
 TOOLS := $(BUILD)/vhost-mq-stat $(BUILD)/vhost-mq-qemu
 BENCH := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-userspace: $(SELFTESTS) $(UNITTESTS) $(TOOLS) $(BENCH) $(BUILD)/e2e-guest.cpio.gz
+userspace: $(SELFTESTS) $(UNITTESTS) $(TOOLS) $(BENCH) $(BUILD)/e2e-guest-$(KVER).cpio.gz
 
 # the nested guest of the end-to-end runs (qemu-glue/e2e.sh): built here,
 # where it takes seconds, rather than in the VM under TCG
 E2E_BINS = $(shell command -v ethtool) $(shell command -v ip) $(shell command -v iperf3)
-$(BUILD)/e2e-guest.cpio.gz: qemu-glue/guest-init.sh qemu-glue/mkinitramfs.sh \
+$(BUILD)/e2e-guest-$(KVER).cpio.gz: qemu-glue/guest-init.sh qemu-glue/mkinitramfs.sh \
 		qemu-glue/moddeps.sh
 	@mkdir -p $(dir $@)
 	INITRAMFS_BINS="$(E2E_BINS)" sh qemu-glue/mkinitramfs.sh $(KVER) $@ \

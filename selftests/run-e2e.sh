@@ -1,0 +1,16 @@
+#!/bin/sh
+# run-e2e.sh: the end-to-end tests, in a rig VM of their own (they boot a
+# nested guest, minutes under TCG): an unmodified QEMU through
+# vhost-mq-qemu with 4 queue pairs, ethtool -L through 1, 2, 4, 3, 1 under
+# traffic, on /dev/vhost-mq and on /dev/vhost-net as the reference.
+set -u
+[ -n "${RIG:-}" ] || { echo "run-e2e.sh runs inside the VM: use 'make check'" >&2; exit 2; }
+. selftests/tap.sh
+
+results=$JOBDIR/tap
+mkdir -p "$results"
+for dev in vhost-mq vhost-net; do
+	echo "[rig] test script e2e on /dev/$dev"
+	TAP_TIMEOUT=600 tap_run "$results" "e2e-$dev" \
+		sh qemu-glue/e2e.sh -d "/dev/$dev" -q 4 -s "1 2 4 3 1"
+done
