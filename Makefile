@@ -52,16 +52,17 @@ need-kdir:
 module: need-kdir
 	$(MAKE) -C $(KDIR) M=$(TOP) modules
 
-TOOLS := $(BUILD)/vhost-mq-stat $(BUILD)/vhost-mq-qemu
+TOOLS := $(BUILD)/vhost-mq-stat $(BUILD)/vhost-mq-qemu $(BUILD)/vhost-mq-xfer
 BENCH := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 userspace: $(SELFTESTS) $(UNITTESTS) $(TOOLS) $(BENCH) $(BUILD)/e2e-guest-$(KVER).cpio.gz
 
 # the nested guest of the end-to-end runs (qemu-glue/e2e.sh): built here,
 # where it takes seconds, rather than in the VM under TCG
-E2E_BINS = $(shell command -v ethtool) $(shell command -v ip) $(shell command -v iperf3)
+E2E_BINS = $(shell command -v ethtool) $(shell command -v ip) $(shell command -v iperf3) \
+	$(BUILD)/vhost-mq-xfer
 $(BUILD)/e2e-guest-$(KVER).cpio.gz: qemu-glue/guest-init.sh qemu-glue/mkinitramfs.sh \
-		qemu-glue/moddeps.sh
+		qemu-glue/moddeps.sh $(BUILD)/vhost-mq-xfer
 	@mkdir -p $(dir $@)
 	INITRAMFS_BINS="$(E2E_BINS)" sh qemu-glue/mkinitramfs.sh $(KVER) $@ \
 		qemu-glue/guest-init.sh virtio_pci 9pnet_virtio 9p virtio_net
