@@ -119,9 +119,17 @@ out:
 	mutex_unlock(&vq->mutex);
 }
 
+/*
+ * The control vq's mutex is held while the data vqs' are taken (to
+ * change the active pairs): a lock class of its own, so lockdep sees an
+ * order, not recursion.
+ */
+static struct lock_class_key vmq_cvq_mutex_key;
+
 void vmq_ctrl_init(struct vmq_dev *dev)
 {
 	vmq_vq_init(&dev->cvq, 0, vmq_ctrl_handle_kick);
+	lockdep_set_class(&dev->cvq.mutex, &vmq_cvq_mutex_key);
 }
 
 /*
