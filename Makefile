@@ -21,7 +21,8 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 DEB_PACKAGES := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 busybox-static liburing-dev sparse iproute2 ethtool \
 	cpio kmod gcc make libc6-dev perl xz-utils gzip binutils procps \
-	dpdk-dev librte-net-virtio23 librte-mempool-ring23 util-linux iperf3
+	dpdk-dev librte-net-virtio23 librte-mempool-ring23 util-linux iperf3 \
+	gnuplot-nox sockperf bison flex bc libelf-dev libssl-dev
 
 KSRC_TAR := /usr/src/linux-source-6.1.tar.xz
 KSRC := $(BUILD)/ksrc
@@ -69,7 +70,7 @@ $(BUILD)/e2e-guest-$(KVER).cpio.gz: qemu-glue/guest-init.sh qemu-glue/mkinitramf
 
 $(BUILD)/bench/%: bench/%.c $(GUESTLIB) $(KSRC)/.stamp $(USER_HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -o $@ $< $(GUESTLIB) -lpthread
+	$(CC) $(USER_CFLAGS) -o $@ $< $(GUESTLIB) -lpthread -luring
 
 $(BUILD)/vhost-mq-%: qemu-glue/vhost-mq-%.c uapi/linux/vhost_mq.h
 	@mkdir -p $(dir $@)

@@ -1,0 +1,74 @@
+#!/bin/sh
+# build-kernel.sh: build (once) the debug kernel of issue #7 from Debian's
+# linux-source-6.1 with debug/kernel.config merged over tinyconfig, and
+# print the path of its cache folder. The build is kept outside the work
+# tree, keyed by the source package version and the config fragment, so
+# only the first run pays; an interrupted build resumes where it stopped.
+#
+# The cache folder holds: src/ (the built tree, KDIR for our module),
+# mods/ (modules_install root, for modinfo -b), and env, a shell fragment
+# setting DBG_KVER, DBG_KDIR, DBG_IMAGE and DBG_MODROOT.
+#
+# Environment: VMQ_CACHE (default /var/cache/vhost-mq), JOBS (nproc).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+frag=$here/kernel.config
+tar=/usr/src/linux-source-6.1.tar.xz
+[ -r "$tar" ] || { echo "build-kernel: $tar missing: run 'make deps'" >&2; exit 1; }
+srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+key=$( (echo "$srcver"; cat "$frag" "$0") | sha256sum | cut -c1-12)
+cache=${VMQ_CACHE:-/var/cache/vhost-mq}/debug-kernel-$key
+jobs=${JOBS:-$(nproc)}
+
+if [ -r "$cache/env" ]; then
+	echo "$cache"
+	exit 0
+fi
+
+log() { echo "[debug-kernel] $*" >&2; }
+mkdir -p "$cache"
+if [ ! -r "$cache/src/.extracted" ]; then
+	log "extracting linux-source $srcver into $cache/src"
+	rm -rf "$cache/src"
+	mkdir -p "$cache/src"
+	tar -xf "$tar" -C "$cache/src" --strip-components=1
+	touch "$cache/src/.extracted"
+fi
+cd "$cache/src"
+if [ ! -r .config ] || [ ! -r .config-merged ]; then
+	log "configuring: tinyconfig + $frag"
+	make -s tinyconfig >&2
+	scripts/kconfig/merge_config.sh -m .config "$frag" >/dev/null
+	make -s olddefconfig >&2
+	# Every option the fragment sets must have survived olddefconfig.
+	missing=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$frag" | while IFS= read -r l; do
+		opt=${l%%=*}
+		val=${l#*=}
+		if [ "$val" = n ]; then
+			grep -q "^$opt=" .config && echo "$l"
+		else
+			grep -qxF "$l" .config || echo "$l"
+		fi
+	done; true)
+	if [ -n "$missing" ]; then
+		log "options the kernel did not take (dependencies missing?):"
+		echo "$missing" >&2
+		exit 1
+	fi
+	touch .config-merged
+fi
+log "building with $jobs jobs (the first build takes a while; later runs reuse it)"
+make -s -j"$jobs" bzImage modules >&2
+rm -rf "$cache/mods"
+make -s INSTALL_MOD_PATH="$cache/mods" INSTALL_MOD_STRIP=1 modules_install >&2
+kver=$(make -s kernelrelease)
+cat >"$cache/env.tmp" <<ENV
+DBG_KVER='$kver'
+DBG_KDIR='$cache/src'
+DBG_IMAGE='$cache/src/arch/x86/boot/bzImage'
+DBG_MODROOT='$cache/mods'
+ENV
+mv "$cache/env.tmp" "$cache/env"
+log "done: $kver"
+echo "$cache"
