@@ -7,6 +7,7 @@
 #   make lint       sparse (C=2) and checkpatch --strict on the kernel code
 #   make deps       install every Debian package the project needs
 #   make vm CMD=... run a command inside the rig VM with the module loaded
+#   make bench      benchmarks against upstream vhost-net: bench/RESULTS.md
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
@@ -22,7 +23,7 @@ DEB_PACKAGES := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 busybox-static liburing-dev sparse iproute2 ethtool \
 	cpio kmod gcc make libc6-dev perl xz-utils gzip binutils procps \
 	dpdk-dev librte-net-virtio23 librte-mempool-ring23 util-linux iperf3 \
-	gnuplot-nox sockperf bison flex bc libelf-dev libssl-dev
+	gnuplot-nox sockperf python3 bison flex bc libelf-dev libssl-dev
 
 KSRC_TAR := /usr/src/linux-source-6.1.tar.xz
 KSRC := $(BUILD)/ksrc
@@ -42,7 +43,7 @@ USER_HEADERS := $(wildcard uapi/linux/*.h virtio/*.h selftests/*.h)
 GUESTLIB := $(BUILD)/lib/libvmqguest.a
 
 .PHONY: all module userspace deps ksrc lint sparse checkpatch unit \
-	selftests check run vm clean need-kdir install dkms-install
+	selftests check run vm bench clean need-kdir install dkms-install
 
 all: module userspace
 
@@ -61,9 +62,9 @@ userspace: $(SELFTESTS) $(UNITTESTS) $(TOOLS) $(BENCH) $(BUILD)/e2e-guest-$(KVER
 # the nested guest of the end-to-end runs (qemu-glue/e2e.sh): built here,
 # where it takes seconds, rather than in the VM under TCG
 E2E_BINS = $(shell command -v ethtool) $(shell command -v ip) $(shell command -v iperf3) \
-	$(BUILD)/vhost-mq-xfer
+	$(BUILD)/vhost-mq-xfer $(BUILD)/bench/rr
 $(BUILD)/e2e-guest-$(KVER).cpio.gz: qemu-glue/guest-init.sh qemu-glue/mkinitramfs.sh \
-		qemu-glue/moddeps.sh $(BUILD)/vhost-mq-xfer
+		qemu-glue/moddeps.sh $(BUILD)/vhost-mq-xfer $(BUILD)/bench/rr
 	@mkdir -p $(dir $@)
 	INITRAMFS_BINS="$(E2E_BINS)" sh qemu-glue/mkinitramfs.sh $(KVER) $@ \
 		qemu-glue/guest-init.sh virtio_pci 9pnet_virtio 9p virtio_net
@@ -150,6 +151,12 @@ run: deps
 
 vm: module
 	qemu-glue/vm-run.sh '$(CMD)'
+
+# make bench: the benchmarks against upstream vhost-net (bench/README.md);
+# writes bench/RESULTS.md and the plots. About 40 minutes.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	bench/run.sh
 
 # make install [DESTDIR=...] [PREFIX=/usr/local]: the module for KDIR's
 # kernel (updates/, then depmod), the wrapper, the CLI, the uapi header,

@@ -27,7 +27,8 @@
  * compat: one vhost fd per pair, as QEMU does; device: one /dev/vhost-mq
  * fd in device mode, all pairs active. The guest threads sleep between
  * refills, so the workers get the CPUs. -a pins pair k's worker to CPU
- * k % ncpus (vhost-mq's affinity ioctl).
+ * (k + 1) % ncpus and its guest thread (and pktgen's thread) to CPU k, on
+ * either device (sched_setaffinity on the worker threads).
  *
  * Prints one line of key=value: frames/s in all and per pair and Gbit/s
  * of frame bytes, measured on the used rings over the interval (after
@@ -336,19 +337,51 @@ static void *pktgen_run(void *arg)
 	return NULL;
 }
 
-/* Pin the worker of pair @pair of vhost-mq fd @fd to CPU @cpu. */
-static int pin_worker(int fd, unsigned int pair, unsigned int cpu)
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * The device's worker threads (vhost-<pid> for vhost-net,
+ * vhost-mq-<pid>-<k> for us), in the order they were created, which is
+ * the order of the pairs. Their number, at most @max, into @tids.
+ */
+static int worker_tids(int *tids, int max)
+{
+	char path[300], comm[32], a[32], b[32];
+	struct dirent *de;
+	DIR *proc;
+	FILE *f;
+	int n = 0;
+
+	snprintf(a, sizeof(a), "vhost-%d", getpid());
+	snprintf(b, sizeof(b), "vhost-mq-%d-", getpid());
+	proc = opendir("/proc");
+	while (proc && (de = readdir(proc)) && n < max) {
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fscanf(f, "%31s", comm) == 1 &&
+		    (!strcmp(comm, a) || !strncmp(comm, b, strlen(b))))
+			tids[n++] = atoi(de->d_name);
+		fclose(f);
+	}
+	if (proc)
+		closedir(proc);
+	qsort(tids, n, sizeof(*tids), cmp_int);
+	return n;
+}
+
+static void pin_thread(pid_t tid, unsigned int cpu)
 {
 	cpu_set_t set;
-	struct vhost_mq_worker_affinity a = {
-		.pair = pair,
-		.size = sizeof(set),
-		.mask = (uintptr_t)&set,
-	};
 
 	CPU_ZERO(&set);
 	CPU_SET(cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
-	return ioctl(fd, VHOST_MQ_SET_WORKER_AFFINITY, &a) ? -errno : 0;
+	if (sched_setaffinity(tid, sizeof(set), &set))
+		die("sched_setaffinity", errno);
 }
 
 /*
@@ -421,7 +454,7 @@ int main(int argc, char **argv)
 	struct vmq_tap tap;
 	bool pin = false, tx, helped = false;
 	double t0, t1;
-	int c, r, fd, fds[MAX_PAIRS];
+	int c, r, fd;
 
 	while ((c = getopt(argc, argv, "ad:g:k:m:p:r:s:t:")) != -1) {
 		switch (c) {
@@ -463,7 +496,6 @@ int main(int argc, char **argv)
 			die("device mode", r < 0 ? r : EIO);
 		for (k = 0; k < npairs; k++) {
 			pairs[k].vq = tx ? &dev.tx[k] : &dev.rx[k];
-			fds[k] = fd;
 		}
 	} else {
 		for (k = 0; k < npairs; k++) {
@@ -475,19 +507,33 @@ int main(int argc, char **argv)
 			if (r)
 				die("compat pair", r);
 			pairs[k].vq = tx ? &pairs[k].gp.tx : &pairs[k].gp.rx;
-			fds[k] = fd;
 		}
 	}
-	for (k = 0; pin && k < npairs; k++) {
-		r = pin_worker(fds[k], strcmp(mode, "device") ? 0 : k, k);
-		if (r)
-			die("pinning needs /dev/vhost-mq", r);
+	if (pin) {
+		int tids[MAX_PAIRS];
+
+		/*
+		 * pair k's worker on CPU k + 1, its guest thread and pktgen
+		 * thread on CPU k: with one pair the worker has a CPU of its
+		 * own, on either device.
+		 */
+		if (worker_tids(tids, MAX_PAIRS) != (int)npairs)
+			die("finding the workers", ESRCH);
+		for (k = 0; k < npairs; k++)
+			pin_thread(tids[k], k + 1);
 	}
 	for (k = 0; k < npairs; k++) {
 		pairs[k].size = size;
 		pairs[k].index = k;
 		pthread_create(&threads[k], NULL, tx ? guest_tx : guest_rx,
 			       &pairs[k]);
+		if (pin) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(k % sysconf(_SC_NPROCESSORS_ONLN), &set);
+			pthread_setaffinity_np(threads[k], sizeof(set), &set);
+		}
 	}
 	job = (struct uring_job){ tap.ifindex, size, npairs };
 	if (tx && !strcmp(sink, "uring")) {

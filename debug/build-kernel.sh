@@ -46,11 +46,11 @@ if [ ! -r .config ] || [ ! -r .config-merged ]; then
 		opt=${l%%=*}
 		val=${l#*=}
 		if [ "$val" = n ]; then
-			grep -q "^$opt=" .config && echo "$l"
-		else
-			grep -qxF "$l" .config || echo "$l"
+			if grep -q "^$opt=" .config; then echo "$l"; fi
+		elif ! grep -qxF "$l" .config; then
+			echo "$l"
 		fi
-	done; true)
+	done)
 	if [ -n "$missing" ]; then
 		log "options the kernel did not take (dependencies missing?):"
 		echo "$missing" >&2

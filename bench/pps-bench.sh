@@ -1,0 +1,77 @@
+#!/bin/sh
+# pps-bench.sh [-r RUNS] [-t SECONDS] OUT: the packet-rate matrix of
+# `make bench`, inside the rig VM: build/bench/pps for each workload on
+# upstream vhost-net (a vhost fd per pair, as QEMU), vhost-mq the same way
+# (compat) and vhost-mq in device mode, the three back to back for each
+# workload and the whole matrix RUNS times, so that drift of the machine
+# spreads over all of them alike. Every run pins (pps -a) pair k's worker
+# to CPU k+1 and its guest and pktgen threads to CPU k. Workloads, both
+# directions:
+#   1 pair, frames of 64, 512, 1500 and 9000 bytes;
+#   2 and 4 pairs of 64-byte frames, 2 pairs of 1500-byte frames;
+#   1 pair of 64 and 1500 bytes with the io_uring generator/sink
+#   (dir tx-uring, rx-uring) instead of IPv4 dropping / pktgen.
+# Appends one line per run to OUT:
+#   pps DEVICE DIR PAIRS SIZE RUN FRAMES_PER_S GBIT_S WORKER_NS_PER_FRAME
+# DEVICE: vhost-net, vhost-mq (compat) or vhost-mq-dev (device mode).
+set -u
+runs=3
+secs=3
+while getopts r:t: o; do
+	case $o in
+	r) runs=$OPTARG ;;
+	t) secs=$OPTARG ;;
+	*) echo "usage: $0 [-r RUNS] [-t SECONDS] OUT" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# = 1 ] || { echo "usage: $0 [-r RUNS] [-t SECONDS] OUT" >&2; exit 2; }
+out=$1
+pps=$(cd "$(dirname "$0")/.." && pwd)/build/bench/pps
+[ -x "$pps" ] || { echo "pps-bench: run 'make' first" >&2; exit 1; }
+
+workloads="tx:1:64 tx:1:512 tx:1:1500 tx:1:9000 tx:2:64 tx:4:64 tx:2:1500
+rx:1:64 rx:1:512 rx:1:1500 rx:1:9000 rx:2:64 rx:4:64 rx:2:1500
+tx-uring:1:64 tx-uring:1:1500 rx-uring:1:64 rx-uring:1:1500"
+devices="vhost-net vhost-mq vhost-mq-dev"
+total=$(($(echo $workloads | wc -w) * 3 * runs))
+done_n=0
+status=0
+run=1
+while [ $run -le "$runs" ]; do
+	for w in $workloads; do
+		dir=${w%%:*}
+		rest=${w#*:}
+		pairs=${rest%%:*}
+		size=${rest#*:}
+		for d in $devices; do
+			case $d in
+			vhost-net) args="-d /dev/vhost-net -m compat" ;;
+			vhost-mq) args="-d /dev/vhost-mq -m compat" ;;
+			vhost-mq-dev) args="-d /dev/vhost-mq -m device" ;;
+			esac
+			case $dir in
+			tx) args="$args -r tx" ;;
+			rx) args="$args -r rx -g pktgen" ;;
+			tx-uring) args="$args -r tx -k uring" ;;
+			rx-uring) args="$args -r rx -g uring" ;;
+			esac
+			# shellcheck disable=SC2086
+			line=$("$pps" -a $args -p "$pairs" -s "$size" -t "$secs")
+			rc=$?
+			done_n=$((done_n + 1))
+			f=$(echo "$line" | sed -n 's/.* total=\([0-9]*\).*/\1/p')
+			g=$(echo "$line" | sed -n 's/.* gbps=\([0-9.]*\).*/\1/p')
+			c=$(echo "$line" | sed -n 's/.* worker_ns_per_frame=\([0-9]*\).*/\1/p')
+			if [ $rc != 0 ] || [ -z "$f" ]; then
+				echo "[bench] FAILED: pps $args -p $pairs -s $size: $line"
+				status=1
+				continue
+			fi
+			echo "pps $d $dir $pairs $size $run $f $g $c" >>"$out"
+			echo "[bench $done_n/$total] run $run $d $dir pairs=$pairs size=$size: $f frames/s"
+		done
+	done
+	run=$((run + 1))
+done
+exit $status

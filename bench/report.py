@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""report.py: turn the raw lines of bench/pps-bench.sh and bench/e2e-bench.sh
+into bench/RESULTS.md (medians, spread, ratios to upstream vhost-net) and
+PNG plots drawn by gnuplot.
+
+  report.py --pps PPS.txt --e2e E2E.txt --meta META.txt --out bench/RESULTS.md
+            --plots bench/
+
+Every figure is the median of the runs; the spread is min..max. A ratio is
+median(ours) / median(upstream), both measured in the same VM boot.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+
+DEVICES = ["vhost-net", "vhost-mq", "vhost-mq-dev"]
+DEV_NAMES = {
+    "vhost-net": "vhost-net (upstream)",
+    "vhost-mq": "vhost-mq compat",
+    "vhost-mq-dev": "vhost-mq device mode",
+}
+BACKENDS = ["vhost-mq", "vhost-net", "off"]
+BACKEND_NAMES = {
+    "vhost-mq": "vhost-mq",
+    "vhost-net": "vhost-net (upstream)",
+    "off": "QEMU vhost=off",
+}
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def spread(xs):
+    if not xs:
+        return "-"
+    return "%s..%s" % (fmt(min(xs)), fmt(max(xs)))
+
+
+def fmt(x):
+    if x is None:
+        return "-"
+    if x >= 100000:
+        return "%.0fk" % (x / 1000)
+    if x >= 10000:
+        return "%.1fk" % (x / 1000)
+    if x >= 100:
+        return "%.0f" % x
+    return "%.2f" % x
+
+
+def ratio(a, b):
+    if a is None or not b:
+        return "-"
+    return "%.2fx" % (a / b)
+
+
+def read_pps(path):
+    """(dev, dir, pairs, size) -> {"fps": [...], "gbps": [...], "ns": [...]}"""
+    data = defaultdict(lambda: defaultdict(list))
+    if not path or not os.path.exists(path):
+        return data
+    for line in open(path):
+        f = line.split()
+        if len(f) != 9 or f[0] != "pps":
+            continue
+        key = (f[1], f[2], int(f[3]), int(f[4]))
+        data[key]["fps"].append(float(f[6]))
+        data[key]["gbps"].append(float(f[7]))
+        data[key]["ns"].append(float(f[8]))
+    return data
+
+
+def read_e2e(path):
+    """(backend, mode, sessions) -> {"v": [...], "p50": [...], "p99": [...]}"""
+    data = defaultdict(lambda: defaultdict(list))
+    if not path or not os.path.exists(path):
+        return data
+    for line in open(path):
+        f = line.split()
+        if len(f) != 8 or f[0] != "e2e":
+            continue
+        key = (f[1], f[2], int(f[3]))
+        data[key]["v"].append(float(f[5]))
+        data[key]["p50"].append(float(f[6]))
+        data[key]["p99"].append(float(f[7]))
+    return data
+
+
+def pps_tables(pps):
+    out = []
+    workloads = sorted({k[1:] for k in pps},
+                       key=lambda w: (w[0], w[1], w[2]))
+    if not workloads:
+        return ["No packet-rate results.", ""]
+    out.append("| direction | pairs | frame B | vhost-net frames/s | vhost-mq compat | "
+               "ratio | vhost-mq device | ratio | Gbit/s (net / mq / dev) | "
+               "worker ns/frame (net / mq / dev) | runs |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for w in workloads:
+        d, p, s = w
+        m = {dev: med(pps[(dev,) + w]["fps"]) for dev in DEVICES}
+        g = {dev: med(pps[(dev,) + w]["gbps"]) for dev in DEVICES}
+        ns = {dev: med(pps[(dev,) + w]["ns"]) for dev in DEVICES}
+        runs = min(len(pps[(dev,) + w]["fps"]) for dev in DEVICES)
+        out.append("| %s | %d | %d | %s (%s) | %s (%s) | **%s** | %s (%s) | **%s** | %s / %s / %s | %s / %s / %s | %d |" % (
+            d, p, s,
+            fmt(m["vhost-net"]), spread(pps[("vhost-net",) + w]["fps"]),
+            fmt(m["vhost-mq"]), spread(pps[("vhost-mq",) + w]["fps"]),
+            ratio(m["vhost-mq"], m["vhost-net"]),
+            fmt(m["vhost-mq-dev"]), spread(pps[("vhost-mq-dev",) + w]["fps"]),
+            ratio(m["vhost-mq-dev"], m["vhost-net"]),
+            fmt(g["vhost-net"]), fmt(g["vhost-mq"]), fmt(g["vhost-mq-dev"]),
+            fmt(ns["vhost-net"]), fmt(ns["vhost-mq"]), fmt(ns["vhost-mq-dev"]),
+            runs))
+    out.append("")
+    # scaling: aggregate at N pairs over 1 pair, 64-byte frames
+    out.append("Scaling, 64-byte frames, aggregate frames/s at N pairs over 1 pair "
+               "(the rig VM has 2 vCPUs):")
+    out.append("")
+    out.append("| direction | pairs | vhost-net | vhost-mq compat | vhost-mq device |")
+    out.append("|---|---:|---:|---:|---:|")
+    for d in ("tx", "rx"):
+        for p in (2, 4):
+            cells = []
+            for dev in DEVICES:
+                one = med(pps[(dev, d, 1, 64)]["fps"])
+                n = med(pps[(dev, d, p, 64)]["fps"])
+                cells.append(ratio(n, one))
+            if any(c != "-" for c in cells):
+                out.append("| %s | 1 -> %d | %s |" % (d, p, " | ".join(cells)))
+    out.append("")
+    return out
+
+
+def e2e_tables(e2e):
+    out = []
+    if not e2e:
+        return ["No end-to-end results.", ""]
+    out.append("| workload | sessions | vhost-mq | vhost-net | QEMU vhost=off | "
+               "mq / net | mq / off | p50 / p99 us (mq) | p50 / p99 us (net) | "
+               "p50 / p99 us (off) | runs |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for mode in ("rr", "crr", "stream"):
+        sess = sorted({k[2] for k in e2e if k[1] == mode})
+        for n in sess:
+            v = {b: med(e2e[(b, mode, n)]["v"]) for b in BACKENDS}
+            lat = {}
+            for b in BACKENDS:
+                if mode == "stream" or not e2e[(b, mode, n)]["v"]:
+                    lat[b] = "-"
+                else:
+                    lat[b] = "%.0f / %.0f" % (med(e2e[(b, mode, n)]["p50"]),
+                                              med(e2e[(b, mode, n)]["p99"]))
+            runs = min(len(e2e[(b, mode, n)]["v"]) for b in BACKENDS)
+            unit = " Mbit/s" if mode == "stream" else " tps"
+            label = {"rr": "TCP_RR 1/1 B", "crr": "TCP_CRR 1/1 B",
+                     "stream": "TCP stream (iperf3)"}[mode]
+            out.append("| %s | %d | %s | %s | %s | **%s** | **%s** | %s | %s | %s | %d |" % (
+                label, n,
+                "%s%s (%s)" % (fmt(v["vhost-mq"]), unit, spread(e2e[("vhost-mq", mode, n)]["v"])),
+                "%s (%s)" % (fmt(v["vhost-net"]), spread(e2e[("vhost-net", mode, n)]["v"])),
+                "%s (%s)" % (fmt(v["off"]), spread(e2e[("off", mode, n)]["v"])),
+                ratio(v["vhost-mq"], v["vhost-net"]),
+                ratio(v["vhost-mq"], v["off"]),
+                lat["vhost-mq"], lat["vhost-net"], lat["off"], runs))
+    out.append("")
+    return out
+
+
+def gnuplot(script, plots):
+    try:
+        subprocess.run(["gnuplot"], input=script.encode(), check=True,
+                       cwd=plots)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("report: gnuplot failed: %s" % e, file=sys.stderr)
+        return False
+    return True
+
+
+def plots_pps(pps, plots):
+    made = []
+    # frames/s vs pairs, 64 B, and vs frame size, 1 pair
+    for what, xs, keyf, xlabel, name in (
+            ("pairs", (1, 2, 4), lambda dev, d, x: (dev, d, x, 64),
+             "queue pairs (64-byte frames)", "pps-pairs.png"),
+            ("size", (64, 512, 1500, 9000), lambda dev, d, x: (dev, d, 1, x),
+             "frame bytes (1 pair)", "pps-size.png")):
+        dat = os.path.join(plots, name.replace(".png", ".dat"))
+        have = False
+        with open(dat, "w") as f:
+            f.write("# x " + " ".join("%s_%s" % (d, dev) for d in ("tx", "rx")
+                                      for dev in DEVICES) + "\n")
+            for x in xs:
+                row = []
+                for d in ("tx", "rx"):
+                    for dev in DEVICES:
+                        v = med(pps[keyf(dev, d, x)]["fps"])
+                        have |= v is not None
+                        row.append("%.0f" % v if v is not None else "NaN")
+                f.write("%d %s\n" % (x, " ".join(row)))
+        if not have:
+            continue
+        logx = "set logscale x 2\n" if what == "size" else ""
+        script = """set terminal pngcairo size 1000,450 font ",10"
+set output '%s'
+set multiplot layout 1,2 title 'frames/s, median of runs, same VM boot (TCG)'
+set grid
+set key top right
+set yrange [0:*]
+%sset xlabel '%s'
+set ylabel 'frames/s'
+set xtics (%s)
+set title 'guest -> host (tx)'
+plot '%s' u 1:2 w lp lw 2 t 'vhost-net', '' u 1:3 w lp lw 2 t 'vhost-mq compat', '' u 1:4 w lp lw 2 t 'vhost-mq device'
+set title 'host -> guest (rx, pktgen)'
+plot '%s' u 1:5 w lp lw 2 t 'vhost-net', '' u 1:6 w lp lw 2 t 'vhost-mq compat', '' u 1:7 w lp lw 2 t 'vhost-mq device'
+unset multiplot
+""" % (name, logx, xlabel, ", ".join(str(x) for x in xs),
+            os.path.basename(dat), os.path.basename(dat))
+        if gnuplot(script, plots):
+            made.append(name)
+    return made
+
+
+def plots_e2e(e2e, plots):
+    dat = os.path.join(plots, "rr.dat")
+    sess = sorted({k[2] for k in e2e if k[1] in ("rr", "crr")})
+    if not sess:
+        return []
+    with open(dat, "w") as f:
+        f.write("# sessions " + " ".join("%s_%s" % (m, b) for m in ("rr", "crr")
+                                         for b in BACKENDS) + "\n")
+        for n in sess:
+            row = []
+            for m in ("rr", "crr"):
+                for b in BACKENDS:
+                    v = med(e2e[(b, m, n)]["v"])
+                    row.append("%.1f" % v if v is not None else "NaN")
+            f.write("%d %s\n" % (n, " ".join(row)))
+    script = """set terminal pngcairo size 1000,450 font ",10"
+set output 'rr.png'
+set multiplot layout 1,2 title 'transactions/s vs sessions, nested guest, median of runs (TCG in TCG)'
+set grid
+set key top left
+set yrange [0:*]
+set xlabel 'sessions'
+set ylabel 'transactions/s'
+set xtics (%s)
+set title 'TCP\\_RR (1-byte request and response)'
+plot 'rr.dat' u 1:2 w lp lw 2 t 'vhost-mq', '' u 1:3 w lp lw 2 t 'vhost-net', '' u 1:4 w lp lw 2 t 'QEMU vhost=off'
+set title 'TCP\\_CRR (connect, request, response, close)'
+plot 'rr.dat' u 1:5 w lp lw 2 t 'vhost-mq', '' u 1:6 w lp lw 2 t 'vhost-net', '' u 1:7 w lp lw 2 t 'QEMU vhost=off'
+unset multiplot
+""" % ", ".join(str(n) for n in sess)
+    return ["rr.png"] if gnuplot(script, plots) else []
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pps")
+    ap.add_argument("--e2e")
+    ap.add_argument("--meta")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--plots", required=True)
+    a = ap.parse_args()
+    pps = read_pps(a.pps)
+    e2e = read_e2e(a.e2e)
+    meta = open(a.meta).read().strip().splitlines() if a.meta and os.path.exists(a.meta) else []
+    made = plots_pps(pps, a.plots) + plots_e2e(e2e, a.plots)
+
+    md = ["# Benchmark results", ""]
+    md.append("Written by `make bench` (bench/run.sh, bench/report.py). Every figure is the "
+              "median of the runs, with min..max in brackets; every ratio is the median of "
+              "ours over the median of upstream `vhost_net.ko`, measured in the same VM boot "
+              "by the same tool. The rig VM runs under TCG on a 2-core machine shared with "
+              "other work: absolute figures mean little, ratios are what to read.")
+    md.append("")
+    md += ["- " + m for m in meta]
+    md.append("")
+    md.append("## Packet rate per queue pair (fake guest, `build/bench/pps`)")
+    md.append("")
+    md.append("tx: guest -> host, the frames dropped by IPv4 in the host's namespace; "
+              "tx-uring: read back and checked byte by byte by an io_uring sink; "
+              "rx: host -> guest, frames from pktgen (one kernel thread per tap queue); "
+              "rx-uring: from an io_uring generator on a packet socket. Worker CPU per "
+              "frame is the device threads' CPU time over the frames moved.")
+    md.append("")
+    md += pps_tables(pps)
+    md.append("## Nested guest: TCP_RR, TCP_CRR (`build/bench/rr`) and a TCP stream (iperf3)")
+    md.append("")
+    md.append("An unmodified QEMU (TCG inside the TCG rig VM) with a 2-pair virtio-net, "
+              "`ethtool -L combined 2`; the guest serves, the rig VM is the client. "
+              "vhost-mq and vhost-net go through `vhost-mq-qemu`; vhost=off is QEMU's own "
+              "datapath.")
+    md.append("")
+    md += e2e_tables(e2e)
+    if made:
+        md.append("## Plots")
+        md.append("")
+        for p in made:
+            md.append("![%s](%s)" % (p, p))
+            md.append("")
+    with open(a.out, "w") as f:
+        f.write("\n".join(md).rstrip() + "\n")
+    print("report: wrote %s and %d plots" % (a.out, len(made)))
+
+
+if __name__ == "__main__":
+    main()
