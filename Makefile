@@ -23,7 +23,7 @@ DEB_PACKAGES := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 busybox-static liburing-dev sparse iproute2 ethtool \
 	cpio kmod gcc make libc6-dev perl xz-utils gzip binutils procps \
 	dpdk-dev librte-net-virtio23 librte-mempool-ring23 util-linux iperf3 \
-	gnuplot-nox sockperf python3 bison flex bc libelf-dev libssl-dev
+	gnuplot-nox sockperf python3 clang libclang-rt-14-dev bison flex bc libelf-dev libssl-dev
 
 KSRC_TAR := /usr/src/linux-source-6.1.tar.xz
 KSRC := $(BUILD)/ksrc
@@ -43,7 +43,7 @@ USER_HEADERS := $(wildcard uapi/linux/*.h virtio/*.h selftests/*.h)
 GUESTLIB := $(BUILD)/lib/libvmqguest.a
 
 .PHONY: all module userspace deps ksrc lint sparse checkpatch unit \
-	selftests check run vm bench clean need-kdir install dkms-install
+	selftests check run vm bench fuzz clean need-kdir install dkms-install
 
 all: module userspace
 
@@ -151,6 +151,23 @@ run: deps
 
 vm: module
 	qemu-glue/vm-run.sh '$(CMD)'
+
+# make fuzz [FUZZ_SECS=300]: libFuzzer (clang, ASan, UBSan) over the shared
+# guest-facing parsing code, from the seed corpus in fuzz/corpus (new
+# inputs collect in build/fuzz/corpus); a crash leaves its input in
+# build/fuzz/ and fails. make check runs it for 30 s.
+FUZZ_SECS ?= 300
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Wall -Wextra -Werror -I$(TOP)/virtio
+$(BUILD)/fuzz/chain_fuzz: fuzz/chain_fuzz.c $(USER_HEADERS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -o $@ $<
+fuzz: $(BUILD)/fuzz/chain_fuzz
+	@mkdir -p $(BUILD)/fuzz/corpus
+	cd $(BUILD)/fuzz && { ./chain_fuzz -max_total_time=$(FUZZ_SECS) -max_len=4096 \
+		-print_final_stats=1 corpus $(TOP)/fuzz/corpus >fuzz.log 2>&1; \
+		rc=$$?; grep -E -A20 '^(Done|==[0-9]+==|SUMMARY|Test unit written)' fuzz.log | \
+		grep -v '^stat::\|^#' | head -40; exit $$rc; }
 
 # make bench: the benchmarks against upstream vhost-net (bench/README.md);
 # writes bench/RESULTS.md and the plots. About 40 minutes.

@@ -16,6 +16,15 @@ for t in build/unit/*_test; do
 	tap_run "$results" "unit-$(basename "$t")" "$t"
 done
 
+echo "== fuzz (host, ${CHECK_FUZZ_SECS:-30} s of libFuzzer over virtio/)"
+if make --no-print-directory fuzz FUZZ_SECS="${CHECK_FUZZ_SECS:-30}" >"$results/fuzz.log" 2>&1; then
+	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' build/fuzz/fuzz.log)
+	tap_line "$results" fuzz ok "fuzz: chain walker and control rules, ${runs:-?} inputs, no crash"
+else
+	tail -40 "$results/fuzz.log"
+	tap_line "$results" fuzz "not ok" "fuzz: a crash or a broken invariant (above; input in build/fuzz/)"
+fi
+
 echo "== lint"
 for l in sparse checkpatch; do
 	if make --no-print-directory "$l" >"$results/$l.log" 2>&1; then
