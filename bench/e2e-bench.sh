@@ -86,15 +86,27 @@ EOF
 		>"$W/qemu.log" 2>&1 &
 	qpid=$!
 	i=0
-	while [ ! -e "/sys/class/net/$tap" ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
-	ip addr add "$vmip/24" dev "$tap" && ip link set "$tap" up || return 1
-	wait_for "$S/up" 400 || { cat "$W/qemu.log" "$W/console.log" >&2; return 1; }
+	while [ ! -e "/sys/class/net/$tap" ] && [ $i -lt 600 ]; do
+		kill -0 "$qpid" 2>/dev/null || break
+		sleep 0.2
+		i=$((i + 1))
+	done
+	if ! ip addr add "$vmip/24" dev "$tap" || ! ip link set "$tap" up; then
+		say "$1: no tap $tap after $((i / 5))s"
+		cat "$W/qemu.log" >&2
+		return 1
+	fi
+	if ! wait_for "$S/up" 400; then
+		say "$1: the guest did not say it serves"
+		cat "$W/qemu.log" "$W/console.log" >&2
+		return 1
+	fi
 	if grep -qi "vhost.*\(fail\|error\)\|falling back" "$W/qemu.log"; then
 		cat "$W/qemu.log" >&2
 		return 1
 	fi
 	# the first connection warms ARP and the guest's caches
-	"$rr" -c "$gip" -m rr -l 1 -q >/dev/null || return 1
+	"$rr" -c "$gip" -m rr -l 1 -q >/dev/null || { say "$1: rr warmup failed"; return 1; }
 }
 
 halt() {
