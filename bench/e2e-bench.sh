@@ -105,8 +105,13 @@ EOF
 		cat "$W/qemu.log" >&2
 		return 1
 	fi
-	# the first connection warms ARP and the guest's caches
-	"$rr" -c "$gip" -m rr -l 1 -q >/dev/null || { say "$1: rr warmup failed"; return 1; }
+	# the first transactions warm ARP and the guest's caches (nested
+	# TCG is slow: give it a few tries)
+	i=0
+	until "$rr" -c "$gip" -m rr -l 3 -q >/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 5 ] || { say "$1: rr gets no answer from the guest"; return 1; }
+	done
 }
 
 halt() {

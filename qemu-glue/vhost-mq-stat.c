@@ -39,6 +39,8 @@ static const char *const chain_names[] = {
 	[VHOST_MQ_CHAIN_TOO_SHORT] = "too_short",
 	[VHOST_MQ_CHAIN_CTRL_NO_HEADER] = "ctrl_no_header",
 	[VHOST_MQ_CHAIN_CTRL_NO_ACK] = "ctrl_no_ack",
+	[VHOST_MQ_CHAIN_AVAIL_IDX] = "avail_idx",
+	[VHOST_MQ_CHAIN_MEM_FAULT] = "mem_fault",
 };
 
 static void print_vring(const struct vhost_mq_vring_stats *s,

@@ -470,6 +470,8 @@ static long vmq_get_vring_stats(struct vmq_dev *dev, void __user *argp)
 	BUILD_BUG_ON((int)VMQ_CHAIN_NR_ERRORS > (int)VHOST_MQ_CHAIN_ERROR_MAX);
 	BUILD_BUG_ON((int)VMQ_CHAIN_CTRL_NO_ACK !=
 		     (int)VHOST_MQ_CHAIN_CTRL_NO_ACK);
+	BUILD_BUG_ON((int)VMQ_CHAIN_MEM_FAULT !=
+		     (int)VHOST_MQ_CHAIN_MEM_FAULT);
 	if (copy_from_user(&st, argp, sizeof(st)))
 		return -EFAULT;
 	if (st.padding)

@@ -157,30 +157,36 @@ int vmq_vq_init_access(struct vmq_vq *vq)
 	return 0;
 }
 
-static void vmq_vq_stop(struct vmq_vq *vq)
+/*
+ * Stop the vring for @why: counted and signalled once, however many
+ * accesses fail on the way out, until the VMM restarts it.
+ */
+static void vmq_vq_stop(struct vmq_vq *vq, enum vmq_chain_error why)
 {
+	if (vq->broken)
+		return;
 	vq->broken = true;
 	vq->stats.errors++;
+	if (why > VMQ_CHAIN_OK && why < VMQ_CHAIN_NR_ERRORS)
+		vq->stats.chain_errors[why]++;
 	if (vq->error_ctx)
 		eventfd_signal(vq->error_ctx, 1);
 }
 
-/* The guest's ring itself (not a chain) is unreadable or inconsistent. */
+/* Ring or buffer memory the device cannot read or write. */
 void vmq_vq_fault(struct vmq_vq *vq, const char *what)
 {
 	pr_debug_ratelimited("vhost-mq: vring %u stopped: %s\n", vq->index,
 			     what);
-	vmq_vq_stop(vq);
+	vmq_vq_stop(vq, VMQ_CHAIN_MEM_FAULT);
 }
 
-/* A descriptor chain broke a rule: stop the queue, count why. */
+/* The guest broke a rule of the ring: stop the queue, count why. */
 void vmq_vq_error(struct vmq_vq *vq, enum vmq_chain_error why)
 {
 	pr_debug_ratelimited("vhost-mq: vring %u stopped: chain error %d\n",
 			     vq->index, why);
-	if (why > VMQ_CHAIN_OK && why < VMQ_CHAIN_NR_ERRORS)
-		vq->stats.chain_errors[why]++;
-	vmq_vq_stop(vq);
+	vmq_vq_stop(vq, why);
 }
 
 /* How the shared chain walker (virtio/desc_chain.h) reaches memory. */
@@ -274,7 +280,7 @@ static bool vmq_vq_read_avail_idx(struct vmq_vq *vq)
 	}
 	idx = vq16_to_cpu(raw);
 	if (!vmq_avail_idx_valid(idx, vq->last_avail_idx, vq->num)) {
-		vmq_vq_fault(vq, "avail idx moved more than the ring size");
+		vmq_vq_error(vq, VMQ_CHAIN_AVAIL_IDX);
 		return false;
 	}
 	vq->avail_idx = idx;

@@ -39,6 +39,8 @@ enum vmq_chain_error {
 	VMQ_CHAIN_TOO_SHORT,		/* tx chain without a frame */
 	VMQ_CHAIN_CTRL_NO_HEADER,	/* ctrl chain without class+command */
 	VMQ_CHAIN_CTRL_NO_ACK,		/* ctrl chain without a writable ack */
+	VMQ_CHAIN_AVAIL_IDX,		/* avail idx more than the ring ahead */
+	VMQ_CHAIN_MEM_FAULT,		/* ring or buffer memory inaccessible */
 	VMQ_CHAIN_NR_ERRORS
 };
 

@@ -89,6 +89,8 @@ enum vhost_mq_chain_error {
 	VHOST_MQ_CHAIN_TOO_SHORT,	/* a tx chain without a frame */
 	VHOST_MQ_CHAIN_CTRL_NO_HEADER,	/* a command without class+command */
 	VHOST_MQ_CHAIN_CTRL_NO_ACK,	/* a command without a writable ack */
+	VHOST_MQ_CHAIN_AVAIL_IDX,	/* avail idx more than the ring ahead */
+	VHOST_MQ_CHAIN_MEM_FAULT,	/* ring or buffer memory unreachable */
 	VHOST_MQ_CHAIN_ERROR_MAX = 16
 };
 
