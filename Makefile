@@ -8,6 +8,8 @@
 #   make deps       install every Debian package the project needs
 #   make vm CMD=... run a command inside the rig VM with the module loaded
 #   make bench      benchmarks against upstream vhost-net: bench/RESULTS.md
+#   make check-debug  the VM selftests under a KASAN/lockdep/kmemleak kernel
+#   make fuzz       libFuzzer over the shared guest-facing parsing code
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
@@ -43,7 +45,7 @@ USER_HEADERS := $(wildcard uapi/linux/*.h virtio/*.h selftests/*.h)
 GUESTLIB := $(BUILD)/lib/libvmqguest.a
 
 .PHONY: all module userspace deps ksrc lint sparse checkpatch unit \
-	selftests check run vm bench fuzz clean need-kdir install dkms-install
+	selftests check check-debug debug-kernel run vm bench fuzz clean need-kdir install dkms-install
 
 all: module userspace
 
@@ -168,6 +170,15 @@ fuzz: $(BUILD)/fuzz/chain_fuzz
 		-print_final_stats=1 corpus $(TOP)/fuzz/corpus >fuzz.log 2>&1; \
 		rc=$$?; grep -E -A20 '^(Done|==[0-9]+==|SUMMARY|Test unit written)' fuzz.log | \
 		grep -v '^stat::\|^#' | head -40; exit $$rc; }
+
+# make check-debug: every VM selftest under a debug kernel (KASAN, lockdep,
+# kmemleak, failslab) built once from linux-source-6.1 and cached in
+# /var/cache/vhost-mq (debug/); fails on any kernel report.
+debug-kernel:
+	debug/build-kernel.sh
+check-debug: deps
+	@$(MAKE) --no-print-directory all
+	debug/check-debug.sh
 
 # make bench: the benchmarks against upstream vhost-net (bench/README.md);
 # writes bench/RESULTS.md and the plots. About 40 minutes.
