@@ -60,6 +60,9 @@ if [ -n "$OUR_MODULE" ]; then
 	insmod "$R$OUR_MODULE" $OUR_PARAMS || die "cannot load $OUR_MODULE"
 fi
 echo "[rig] modules loaded in $(cut -d' ' -f1 /proc/uptime)s of uptime"
+# A debug kernel's kmemleak: forget what boot left, report what the job leaks.
+kml=$R/sys/kernel/debug/kmemleak
+[ -w "$kml" ] && echo clear >"$kml"
 echo "<6>rig: job start" >/dev/kmsg
 
 chroot $R /usr/bin/env -i HOME=/root TERM=dumb \
@@ -69,6 +72,14 @@ chroot $R /usr/bin/env -i HOME=/root TERM=dumb \
 rc=$?
 
 echo "<6>rig: job end, status $rc" >/dev/kmsg
+if [ -w "$kml" ]; then
+	# objects freed late are not leaks: let RCU and workers settle
+	sleep 5
+	echo scan >"$kml"
+	sleep 5
+	echo scan >"$kml"
+	cat "$kml" >/job/kmemleak.txt
+fi
 dmesg >/job/dmesg.txt
 echo "$rc" >/job/rc
 sync

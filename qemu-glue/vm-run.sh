@@ -11,6 +11,9 @@
 #
 # Environment:
 #   KVER        kernel to boot (default: newest /boot/vmlinuz-*-amd64)
+#   VM_DEBUG_KERNEL  a debug kernel's cache folder (debug/build-kernel.sh):
+#               boot that kernel, with its modules, instead; kmemleak's
+#               findings at the end of the job count as kernel reports
 #   VM_TIMEOUT  seconds before the run counts as hung (default 600)
 #   VM_MODULE   our module (default: vhost/vhost_mq.ko beside this folder;
 #               empty: none)
@@ -24,7 +27,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 [ $# -eq 1 ] || { echo "usage: $0 'COMMAND'" >&2; exit 2; }
 
-. "$here/kver.sh"
+if [ -n "${VM_DEBUG_KERNEL:-}" ]; then
+	. "$VM_DEBUG_KERNEL/env"
+	KVER=$DBG_KVER
+	image=$DBG_IMAGE
+	MODROOT=$DBG_MODROOT
+	export MODROOT
+else
+	. "$here/kver.sh"
+	image=/boot/vmlinuz-$KVER
+fi
 timeout_s=${VM_TIMEOUT:-600}
 module=${VM_MODULE-$top/vhost/vhost_mq.ko}
 initrd=$top/build/vm/initramfs-$KVER.cpio.gz
@@ -32,8 +44,8 @@ initrd=$top/build/vm/initramfs-$KVER.cpio.gz
 say() { echo "[rig] $*"; }
 fail() { say "FAIL: $*"; }
 
-[ -r "/boot/vmlinuz-$KVER" ] || {
-	echo "vm-run: /boot/vmlinuz-$KVER missing: run 'make deps'" >&2
+[ -r "$image" ] || {
+	echo "vm-run: $image missing: run 'make deps'" >&2
 	exit 1
 }
 if [ -n "$module" ] && [ ! -r "$module" ]; then
@@ -70,7 +82,7 @@ start=$(date +%s)
 		-accel tcg,thread=multi -cpu max -smp "${VM_SMP:-2}" \
 		-m "${VM_MEM:-4096}" -nodefaults -display none -no-reboot \
 		-nic none -serial stdio -monitor none \
-		-kernel "/boot/vmlinuz-$KVER" -initrd "$initrd" \
+		-kernel "$image" -initrd "$initrd" \
 		-append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$top,mount_tag=project,security_model=none,readonly=on,multidevs=remap" \
@@ -99,6 +111,11 @@ fi
 log=$jobdir/dmesg.txt
 [ -s "$log" ] || log=$jobdir/console.log
 pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|kernel BUG|lockdep|possible (recursive|circular) locking|INFO: task .* blocked|unreferenced object|soft lockup|hard LOCKUP|RCU stall|rcu_sched self-detected|refcount_t:|list_(add|del) corruption'
+if [ -s "$jobdir/kmemleak.txt" ]; then
+	fail "kmemleak found unreferenced objects:"
+	head -60 "$jobdir/kmemleak.txt" | sed 's/^/  /'
+	status=1
+fi
 if grep -Eq "$pattern" "$log"; then
 	fail "the kernel reported a problem:"
 	awk -v pat="$pattern" '

@@ -840,7 +840,7 @@ BAD(rx_indirect_length_not_a_multiple_of_16, RX, VHOST_MQ_CHAIN_BAD_INDIRECT)
 /* ------------------------------------------ odd but legal: must work */
 
 /* the header split at every byte, tx: frames arrive intact */
-TEST_F(hg, tx_header_split_at_every_byte)
+TEST_F_TIMEOUT(hg, tx_header_split_at_every_byte, 600)
 {
 	unsigned int cut;
 
@@ -858,7 +858,7 @@ TEST_F(hg, tx_header_split_at_every_byte)
 }
 
 /* rx: the header lands across buffers cut at every byte */
-TEST_F(hg, rx_header_split_at_every_byte)
+TEST_F_TIMEOUT(hg, rx_header_split_at_every_byte, 600)
 {
 	unsigned int cut;
 
@@ -1053,7 +1053,7 @@ static void *tx_flood(void *arg)
 	return NULL;
 }
 
-TEST_F(hg, tx_kept_full_forever_does_not_starve_rx)
+TEST_F_TIMEOUT(hg, tx_kept_full_forever_does_not_starve_rx, 600)
 {
 	struct flood f = { .self = self };
 	unsigned char *bufs[64];
@@ -1101,7 +1101,7 @@ static void *flip(void *arg)
 	return NULL;
 }
 
-TEST_F(hg, descriptors_rewritten_while_the_device_reads_them)
+TEST_F_TIMEOUT(hg, descriptors_rewritten_while_the_device_reads_them, 600)
 {
 	struct vmq_gvq *vq = ring(self, TX);
 	unsigned int round, sent = 0, refused = 0;
@@ -1146,7 +1146,7 @@ TEST_F(hg, descriptors_rewritten_while_the_device_reads_them)
 }
 
 /* A million kicks on an empty ring: no hang, no error, still serving. */
-TEST_F(hg, a_million_kicks_on_an_empty_ring)
+TEST_F_TIMEOUT(hg, a_million_kicks_on_an_empty_ring, 600)
 {
 	unsigned int i;
 

@@ -479,6 +479,85 @@ ERRNO_CASE(set_backend_closed_fd_is_enotsock, WITH_RINGS, ENOTSOCK)
 	return set_backend(e, 1, 999);
 }
 
+ERRNO_CASE(set_backend_udp_socket_is_enotsock, WITH_RINGS, ENOTSOCK)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	if (s < 0)
+		return errno;
+	r = set_backend(e, 1, s);
+	close(s);
+	return r;
+}
+
+ERRNO_CASE(set_backend_eventfd_is_enotsock, WITH_RINGS, ENOTSOCK)
+{
+	int fd = eventfd(0, EFD_CLOEXEC), r;
+
+	if (fd < 0)
+		return errno;
+	r = set_backend(e, 0, fd);
+	close(fd);
+	return r;
+}
+
+ERRNO_CASE(set_backend_its_own_vhost_fd_is_enotsock, WITH_RINGS, ENOTSOCK)
+{
+	return set_backend(e, 1, e->fd);
+}
+
+ERRNO_CASE(set_backend_negative_fd_other_than_minus_1_is_enotsock, WITH_RINGS,
+	   ENOTSOCK)
+{
+	return set_backend(e, 1, -7);
+}
+
+/* the VMM may describe the same guest memory twice: both accept it */
+ERRNO_CASE(set_mem_table_overlapping_regions_is_accepted, OWNED, 0)
+{
+	struct mem1 m = { .hdr.nregions = 2 };
+
+	m.r[0].guest_phys_addr = 0x100000;
+	m.r[0].memory_size = 0x200000;
+	m.r[0].userspace_addr = 0x10000000;
+	m.r[1].guest_phys_addr = 0x200000;
+	m.r[1].memory_size = 0x200000;
+	m.r[1].userspace_addr = 0x20000000;
+	return xioctl(e->fd, VHOST_SET_MEM_TABLE, &m);
+}
+
+ERRNO_CASE(set_mem_table_zero_size_region_at_zero_is_accepted, OWNED, 0)
+{
+	struct mem1 m = { .hdr.nregions = 1 };
+
+	m.r[0].memory_size = 0;
+	m.r[0].userspace_addr = 0x10000000;
+	return xioctl(e->fd, VHOST_SET_MEM_TABLE, &m);
+}
+
+ERRNO_CASE(set_vring_base_index_out_of_range_is_enobufs, OWNED, ENOBUFS)
+{
+	struct vhost_vring_state s = { 0x10000, 0 };
+
+	return xioctl(e->fd, VHOST_SET_VRING_BASE, &s);
+}
+
+ERRNO_CASE(set_vring_kick_index_out_of_range_is_enobufs, OWNED, ENOBUFS)
+{
+	struct vhost_vring_file f = { 2, -1 };
+
+	return xioctl(e->fd, VHOST_SET_VRING_KICK, &f);
+}
+
+ERRNO_CASE(set_owner_after_reset_owner_twice_is_accepted, OWNED, 0)
+{
+	if (ioctl(e->fd, VHOST_RESET_OWNER, NULL))
+		return errno;
+	if (ioctl(e->fd, VHOST_RESET_OWNER, NULL) == 0)
+		return -1;	/* the second must fail: no owner */
+	return xioctl(e->fd, VHOST_SET_OWNER, NULL);
+}
+
 ERRNO_CASE(set_backend_unmapped_used_ring_is_efault, WITH_MEM, EFAULT)
 {
 	struct vhost_vring_state num = { 1, 64 };

@@ -3,7 +3,8 @@
 # node comes and goes with it, an open fd pins it, and it carries the
 # metadata a reviewer expects. Runs in the rig VM (the module is loaded).
 set -u
-ko=vhost/vhost_mq.ko
+# the module the rig loaded (make check-debug: the debug kernel's build)
+ko=${VMQ_KO:-vhost/vhost_mq.ko}
 n=0
 failed=0
 

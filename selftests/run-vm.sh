@@ -11,11 +11,11 @@ mkdir -p "$results"
 for t in build/selftests/*_test; do
 	name=$(basename "$t")
 	echo "[rig] test program $name"
-	TAP_TIMEOUT=300 tap_run "$results" "$name" "$t"
+	TAP_TIMEOUT=${RIG_TEST_TIMEOUT:-300} tap_run "$results" "$name" "$t"
 done
 for t in selftests/*_test.sh; do
 	[ -e "$t" ] || continue
 	name=$(basename "$t" .sh)
 	echo "[rig] test script $name"
-	TAP_TIMEOUT=300 tap_run "$results" "$name" sh "$t"
+	TAP_TIMEOUT=${RIG_TEST_TIMEOUT:-300} tap_run "$results" "$name" sh "$t"
 done

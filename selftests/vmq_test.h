@@ -34,10 +34,11 @@ static inline void vmq_kmsg_mark(const char *test, const char *on)
 }
 
 /*
- * How many tasks have the command name @comm (at most 15 characters);
- * the pid of the last one found goes to *@pid when @pid is not NULL.
+ * How many tasks have a command name whose first @len characters are
+ * @comm's; the pid of the last one found goes to *@pid unless NULL.
  */
-static inline int vmq_find_tasks_named(const char *comm, int *pid)
+static inline int vmq_find_tasks_prefixed(const char *comm, size_t len,
+					  int *pid)
 {
 	char path[300], buf[64];
 	struct dirent *de;
@@ -57,7 +58,7 @@ static inline int vmq_find_tasks_named(const char *comm, int *pid)
 			continue;
 		if (fgets(buf, sizeof(buf), f)) {
 			buf[strcspn(buf, "\n")] = '\0';
-			if (!strncmp(buf, comm, 15)) {
+			if (!strncmp(buf, comm, len)) {
 				count++;
 				if (pid)
 					*pid = atoi(de->d_name);
@@ -67,6 +68,12 @@ static inline int vmq_find_tasks_named(const char *comm, int *pid)
 	}
 	closedir(proc);
 	return count;
+}
+
+/* ... named @comm (at most 15 characters) */
+static inline int vmq_find_tasks_named(const char *comm, int *pid)
+{
+	return vmq_find_tasks_prefixed(comm, 15, pid);
 }
 
 static inline int vmq_count_tasks_named(const char *comm)

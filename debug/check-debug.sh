@@ -1,0 +1,44 @@
+#!/bin/sh
+# check-debug.sh: what `make check-debug` runs. Builds the debug kernel
+# once (debug/build-kernel.sh: KASAN, lockdep, kmemleak, atomic-sleep
+# checks, failslab), builds vhost_mq.ko against it, and runs every VM
+# selftest under it. Fails on a failed test and on any kernel report:
+# KASAN, lockdep, WARN, BUG, hung task, or an object kmemleak finds
+# unreferenced at the end (qemu-glue/vm-run.sh reads them). Ends with one
+# line "N passed, N failed". Results in build/results-debug/.
+set -u
+cd "$(dirname "$0")/.."
+. selftests/tap.sh
+
+cache=$(debug/build-kernel.sh) || { echo "check-debug: no debug kernel" >&2; exit 1; }
+. "$cache/env"
+echo "== debug kernel $DBG_KVER ($cache)"
+
+# our module, built against it in a copy of the sources (kbuild writes
+# its objects beside them, and the plain build's are in vhost/)
+src=$PWD/build/debug/src
+rm -rf "$src"
+mkdir -p "$src"
+cp Kbuild "$src/"
+for d in vhost virtio uapi/linux; do
+	mkdir -p "$src/$d"
+	cp "$d"/*.h "$src/$d/"
+	[ "$d" = vhost ] && cp vhost/*.c vhost/Kbuild "$src/$d/"
+done
+make -s -C "$DBG_KDIR" M="$src" modules || { echo "check-debug: module build failed" >&2; exit 1; }
+
+results=build/results-debug
+rm -rf "$results"
+mkdir -p "$results"
+echo "== selftests under the debug kernel (VM; slower: KASAN and lockdep under TCG)"
+vmjob=$results/vm
+if VM_DEBUG_KERNEL=$cache VM_MODULE=$src/vhost/vhost_mq.ko \
+	VM_TIMEOUT=${DEBUG_VM_TIMEOUT:-4800} VM_JOBDIR=$vmjob \
+	qemu-glue/vm-run.sh "VMQ_KO=$src/vhost/vhost_mq.ko RIG_TEST_TIMEOUT=1500 selftests/run-vm.sh"; then
+	tap_line "$results" rig ok "debug VM run: no hang, no panic, no KASAN/lockdep/kmemleak/WARN report"
+else
+	tap_line "$results" rig "not ok" "debug VM run: see the [rig] FAIL lines above"
+fi
+cp "$vmjob"/tap/*.tap "$results/" 2>/dev/null
+echo "== summary (debug kernel)"
+tap_summary "$results"
