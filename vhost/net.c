@@ -145,8 +145,8 @@ static int vmq_tx_build(struct vmq_net_vq *nvq, struct socket *sock,
 	int pad = SKB_DATA_ALIGN(NET_IP_ALIGN + NET_SKB_PAD + headroom + hlen);
 	int buflen = SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) +
 		     SKB_DATA_ALIGN(len + pad);
-	struct xdp_buff *xdp = &nvq->xdp[nvq->nxdp];
 	struct tun_xdp_hdr *hdr;
+	struct xdp_buff *xdp;
 	u16 csum_end;
 	void *buf;
 
@@ -154,9 +154,18 @@ static int vmq_tx_build(struct vmq_net_vq *nvq, struct socket *sock,
 		return -EINVAL;
 	if (buflen > PAGE_SIZE)
 		return -ENOSPC;
+	/*
+	 * The cache's page is about to run out: send what was built on it
+	 * first. Frames the host drops or copies are freed during that
+	 * send, so the allocator takes the same page again rather than a
+	 * fresh one (which init_on_alloc would zero: 32 KiB per batch).
+	 */
+	if (nvq->nxdp && nvq->frags.va && nvq->frags.offset < buflen)
+		vmq_tx_flush_batch(nvq, sock);
 	buf = page_frag_alloc(&nvq->frags, buflen, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
+	xdp = &nvq->xdp[nvq->nxdp];
 	hdr = buf;
 	/* the header tun reads; all zero when the tap has none */
 	memset(hdr, 0, sizeof(*hdr) + hlen);
