@@ -149,6 +149,7 @@ int vmq_vq_init_access(struct vmq_vq *vq)
 	if (vmq_vq_put_used_flags(vq))
 		return -EFAULT;
 	vq->signalled_used_valid = false;
+	vq->nahead = 0;
 	if (!access_ok(&vq->used->idx, sizeof(vq->used->idx)))
 		return -EFAULT;
 	if (get_user(idx, &vq->used->idx))
@@ -288,6 +289,32 @@ static bool vmq_vq_read_avail_idx(struct vmq_vq *vq)
 }
 
 /*
+ * The avail ring entry at last_avail_idx, which the guest has published:
+ * from the entries read ahead, or read with the ones after it, up to
+ * VMQ_AVAIL_AHEAD, the published end or the end of the ring.
+ */
+static int vmq_vq_avail_head(struct vmq_vq *vq, __virtio16 *head)
+{
+	u16 off = vq->last_avail_idx - vq->ahead_idx;
+	u32 pos, n;
+
+	if (off >= vq->nahead) {
+		pos = vq->last_avail_idx & (vq->num - 1);
+		n = min3((u32)(u16)(vq->avail_idx - vq->last_avail_idx),
+			 vq->num - pos, (u32)VMQ_AVAIL_AHEAD);
+		vq->nahead = 0;
+		if (copy_from_user(vq->ahead, &vq->avail->ring[pos],
+				   n * sizeof(vq->ahead[0])))
+			return -EFAULT;
+		vq->ahead_idx = vq->last_avail_idx;
+		vq->nahead = n;
+		off = 0;
+	}
+	*head = vq->ahead[off];
+	return 0;
+}
+
+/*
  * Fetch the next available chain and translate its buffers into
  * vq->iov[iov_first...]. Returns 1 with @chain filled, 0 if the ring is
  * empty, or a negative errno after stopping the queue.
@@ -319,8 +346,7 @@ int vmq_vq_next_chain(struct vmq_vq *vq, int iov_first,
 		 */
 		smp_rmb();
 	}
-	if (get_user(raw, &vq->avail->ring[vq->last_avail_idx &
-					   (vq->num - 1)])) {
+	if (vmq_vq_avail_head(vq, &raw)) {
 		vmq_vq_fault(vq, "avail ring unreadable");
 		return -EFAULT;
 	}
@@ -586,6 +612,7 @@ static long vmq_vq_set_addr(struct vmq_vq *vq, void __user *argp)
 			return -EINVAL;
 	}
 	vq->log_used = log;
+	vq->nahead = 0;
 	vq->desc = u64_to_user_ptr(a.desc_user_addr);
 	vq->avail = u64_to_user_ptr(a.avail_user_addr);
 	vq->used = u64_to_user_ptr(a.used_user_addr);
@@ -605,6 +632,7 @@ static long vmq_vq_set_base(struct vmq_vq *vq, void __user *argp)
 		return -EINVAL;
 	vq->last_avail_idx = s.num;
 	vq->avail_idx = s.num;
+	vq->nahead = 0;
 	/* the VMM restarts the ring: a guest error no longer holds it */
 	vq->broken = false;
 	return 0;

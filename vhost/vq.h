@@ -26,6 +26,9 @@ struct vmq_mem;
 #define cpu_to_vq16(v)		__cpu_to_virtio16(true, v)
 #define cpu_to_vq32(v)		__cpu_to_virtio32(true, v)
 
+/* avail ring entries read ahead in one copy */
+#define VMQ_AVAIL_AHEAD		64
+
 /* heads kept for one batched used-ring update; one packet may take 1024 */
 #define VMQ_USED_BATCH		64
 #define VMQ_HEADS_MAX		(UIO_MAXIOV + VMQ_USED_BATCH)
@@ -93,6 +96,16 @@ struct vmq_vq {
 	u16 signalled_used;		/* used idx at the last interrupt */
 	bool signalled_used_valid;
 	u16 used_flags;
+	/*
+	 * avail->ring entries from ahead_idx on, read ahead in one copy:
+	 * entries the guest has published do not change until used, so
+	 * what we read stays what we would read again (and a guest that
+	 * breaks that rule only sees its own earlier value used). Forgotten
+	 * whenever the VMM moves the ring or its base.
+	 */
+	u16 ahead_idx;
+	u16 nahead;
+	__virtio16 ahead[VMQ_AVAIL_AHEAD];
 
 	/* scratch of the handler: iovecs, pending used heads, dirty log */
 	struct iovec *iov;		/* UIO_MAXIOV */
