@@ -141,7 +141,7 @@ unit: $(UNITTESTS)
 
 # VM selftests only (the VM must be able to load the module).
 selftests: module userspace
-	VM_JOBDIR=$(BUILD)/results/vm qemu-glue/vm-run.sh 'selftests/run-vm.sh'
+	VM_TIMEOUT=1800 VM_JOBDIR=$(BUILD)/results/vm qemu-glue/vm-run.sh 'selftests/run-vm.sh'
 
 check: deps
 	@$(MAKE) --no-print-directory all

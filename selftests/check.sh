@@ -63,7 +63,7 @@ fi
 
 echo "== selftests (VM)"
 vmjob=$results/vm
-if VM_JOBDIR=$vmjob qemu-glue/vm-run.sh 'selftests/run-vm.sh'; then
+if VM_TIMEOUT=1800 VM_JOBDIR=$vmjob qemu-glue/vm-run.sh 'selftests/run-vm.sh'; then
 	tap_line "$results" rig ok "VM run: no hang, no panic, kernel log clean"
 else
 	tap_line "$results" rig "not ok" "VM run: see the [rig] FAIL lines above"

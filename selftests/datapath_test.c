@@ -122,6 +122,17 @@ static void dp_stop(FIXTURE_DATA(dp) *self)
 
 FIXTURE_SETUP(dp)
 {
+	/*
+	 * Upstream vhost-net (6.1) with VHOST_NET_F_VIRTIO_NET_HDR hands tun
+	 * a tx frame whose vnet header is whatever its fragment page held:
+	 * zero only where the kernel zeroes new pages. Elsewhere (our debug
+	 * kernel) tun drops or misreads its frames: a finding, not a test
+	 * of ours. Skipped before anything is set up.
+	 */
+	if (variant->vhost_hdr && !strcmp(variant->path, VHOST_NET_PATH) &&
+	    vmq_kernel_zeroes_pages() == 0)
+		SKIP(longjmp(_metadata->env, 1),
+		     "upstream vhost-net sends an uninitialised vnet header when pages are not zeroed");
 	vmq_kmsg_mark(_metadata->name, variant->path);
 	ASSERT_EQ(0, vmq_netns_enter());
 	ASSERT_EQ(0, vmq_tap_open(&self->tap, "vmq0", 1,
@@ -556,10 +567,11 @@ static int set_busyloop(FIXTURE_DATA(dp) *self, unsigned int idx,
  */
 TEST_F(dp, busy_polling_takes_buffers_posted_without_a_kick)
 {
-	cpu_set_t cpu;
-
+	bool taken = false;
 	char worker[32];
-	int tid = 0;
+	int tid = 0, i;
+	cpu_set_t cpu;
+	uint32_t seq;
 
 	/* us on CPU 0, the spinning worker on CPU 1, when there are two */
 	if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
@@ -587,12 +599,24 @@ TEST_F(dp, busy_polling_takes_buffers_posted_without_a_kick)
 	ASSERT_TRUE(tx_arrived(self, 120, 1, WAIT_MS));
 
 	ASSERT_EQ(0, set_busyloop(self, 1, 3000000));
-	ASSERT_EQ(0, tx_post(self, 121, 2, 1, false));
-	vmq_gvq_kick(&self->gp.tx);
-	ASSERT_TRUE(tx_arrived(self, 121, 2, WAIT_MS));
-	/* the worker is spinning now; no kick for this one */
-	ASSERT_EQ(0, tx_post(self, 122, 3, 1, false));
-	EXPECT_TRUE(tx_arrived(self, 122, 3, 2000));
+	/*
+	 * A spin ends early when anything else wants the worker's CPU (a
+	 * debug kernel's own threads often do), so a few tries: each kicks
+	 * one buffer, which starts a spin, then posts one without a kick.
+	 */
+	for (i = 0, seq = 2; i < 5 && !taken; i++, seq += 2) {
+		ASSERT_EQ(0, tx_post(self, 121, seq, 1, false));
+		vmq_gvq_kick(&self->gp.tx);
+		ASSERT_TRUE(tx_arrived(self, 121, seq, WAIT_MS));
+		ASSERT_EQ(0, tx_post(self, 122, seq + 1, 1, false));
+		taken = tx_arrived(self, 122, seq + 1, 1000);
+		if (!taken) {
+			vmq_gvq_kick(&self->gp.tx);
+			ASSERT_TRUE(tx_arrived(self, 122, seq + 1, WAIT_MS));
+		}
+		ASSERT_EQ(2, tx_reap(self, 2));
+	}
+	EXPECT_TRUE(taken) TH_LOG("no unkicked buffer taken in %d spins", i);
 	ASSERT_EQ(0, set_busyloop(self, 1, 0));
 }
 

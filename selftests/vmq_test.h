@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <unistd.h>
 
 #define VHOST_NET_PATH	"/dev/vhost-net"
@@ -31,6 +32,32 @@ static inline void vmq_kmsg_mark(const char *test, const char *on)
 	if (write(fd, line, len) != len)
 		perror("rig marker in /dev/kmsg");
 	close(fd);
+}
+
+/*
+ * Does this kernel zero every page it hands out (init_on_alloc, on in
+ * Debian's kernel, off in the debug kernel)? Read from the boot line
+ * "mem auto-init: ..., heap alloc:on|off"; -1 once the log lost it.
+ */
+static inline int vmq_kernel_zeroes_pages(void)
+{
+	int n = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), r = -1;
+	char *buf, *p;
+
+	if (n <= 0)
+		return -1;
+	buf = malloc(n + 1);
+	if (!buf)
+		return -1;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, n);
+	if (n > 0) {
+		buf[n] = 0;
+		p = strstr(buf, "heap alloc:");
+		if (p)
+			r = !strncmp(p + strlen("heap alloc:"), "on", 2);
+	}
+	free(buf);
+	return r;
 }
 
 /*
