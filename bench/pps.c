@@ -45,6 +45,7 @@
 #include <sched.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <linux/vhost.h>
 #include <linux/vhost_mq.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -433,7 +434,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: pps [-d DEV] [-m compat|device] [-p PAIRS] "
 		"[-r tx|rx] [-g pktgen|uring] [-k drop|uring] [-s BYTES] "
-		"[-t SECONDS] [-a]\n");
+		"[-t SECONDS] [-b BUSYLOOP_US] [-a]\n");
 	exit(2);
 }
 
@@ -443,7 +444,8 @@ int main(int argc, char **argv)
 			    (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	const char *path = "/dev/vhost-mq", *mode = "compat", *dir = "tx";
 	const char *gen = "pktgen", *sink = "drop";
-	unsigned int npairs = 1, size = 64, seconds = 5, k;
+	unsigned int npairs = 1, size = 64, seconds = 5, busy_us = 0, k;
+	int fds[MAX_PAIRS];
 	static struct pair pairs[MAX_PAIRS];
 	pthread_t threads[MAX_PAIRS], helper;
 	unsigned long before[MAX_PAIRS], total = 0; /* then: frames moved */
@@ -456,9 +458,10 @@ int main(int argc, char **argv)
 	double t0, t1;
 	int c, r, fd;
 
-	while ((c = getopt(argc, argv, "ad:g:k:m:p:r:s:t:")) != -1) {
+	while ((c = getopt(argc, argv, "ab:d:g:k:m:p:r:s:t:")) != -1) {
 		switch (c) {
 		case 'a': pin = true; break;
+		case 'b': busy_us = atoi(optarg); break;
 		case 'd': path = optarg; break;
 		case 'g': gen = optarg; break;
 		case 'k': sink = optarg; break;
@@ -496,6 +499,7 @@ int main(int argc, char **argv)
 			die("device mode", r < 0 ? r : EIO);
 		for (k = 0; k < npairs; k++) {
 			pairs[k].vq = tx ? &dev.tx[k] : &dev.rx[k];
+			fds[k] = fd;
 		}
 	} else {
 		for (k = 0; k < npairs; k++) {
@@ -507,6 +511,18 @@ int main(int argc, char **argv)
 			if (r)
 				die("compat pair", r);
 			pairs[k].vq = tx ? &pairs[k].gp.tx : &pairs[k].gp.rx;
+			fds[k] = fd;
+		}
+	}
+	/* -b: every vring busy-polls for that long before it sleeps */
+	for (k = 0; busy_us && k < npairs; k++) {
+		unsigned int base = strcmp(mode, "device") ? 0 : 2 * k, i;
+
+		for (i = 0; i < 2; i++) {
+			struct vhost_vring_state st = { base + i, busy_us };
+
+			if (ioctl(fds[k], VHOST_SET_VRING_BUSYLOOP_TIMEOUT, &st))
+				die("busyloop timeout", errno);
 		}
 	}
 	if (pin) {
