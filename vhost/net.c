@@ -159,6 +159,8 @@ static int vmq_tx_build(struct vmq_net_vq *nvq, struct socket *sock,
 	 * first. Frames the host drops or copies are freed during that
 	 * send, so the allocator takes the same page again rather than a
 	 * fresh one (which init_on_alloc would zero: 32 KiB per batch).
+	 * The cache's offset counts down: below buflen, this allocation
+	 * would refill, exactly as page_frag_alloc() decides it.
 	 */
 	if (nvq->nxdp && nvq->frags.va && nvq->frags.offset < buflen)
 		vmq_tx_flush_batch(nvq, sock);
