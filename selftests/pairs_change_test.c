@@ -33,14 +33,6 @@ struct run {
 	uint8_t *rx_seen, *tx_seen;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* host -> guest: paced so that nothing overflows the tap's queues */
 static void *sender(void *arg)
 {
@@ -84,7 +76,7 @@ static void change_pairs_under_traffic(struct __test_metadata *_metadata,
 	unsigned int k, flow, seq, phase = 0, active = 1, changes = 0;
 	unsigned int loops = 0, tx_posted = 0, tx_done = 0, tx_seen = 0, next_change;
 	unsigned char got[FRAME + 64];
-	double deadline = now() + DEADLINE_S;
+	double deadline = vmq_now() + DEADLINE_S;
 	struct run r = { .rx_total = rx_total, .tx_total = tx_total };
 	pthread_t thread;
 	int res;
@@ -105,7 +97,7 @@ static void change_pairs_under_traffic(struct __test_metadata *_metadata,
 	       tx_seen < tx_total) {
 		bool idle = true;
 
-		if (now() > deadline) {
+		if (vmq_now() > deadline) {
 			TH_LOG("deadline: rx %u/%u, tx %u/%u", r.rx_got, rx_total,
 			       tx_seen, tx_total);
 			break;

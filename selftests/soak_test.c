@@ -57,14 +57,6 @@ struct soak {
 	int sink;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int pg(const char *file, const char *fmt, unsigned long a)
 {
 	char path[128], val[96];
@@ -369,7 +361,7 @@ TEST_F_TIMEOUT(soak, millions_of_frames_both_ways_while_pairs_change, 3000)
 	}
 	pthread_create(&snk, NULL, sink, &s);
 	pthread_create(&pgt, NULL, pktgen_run, &s);
-	t0 = now();
+	t0 = vmq_now();
 	deadline = t0 + DEADLINE_S;
 	next_change = t0 + 0.3;
 	for (;;) {
@@ -388,7 +380,7 @@ TEST_F_TIMEOUT(soak, millions_of_frames_both_ways_while_pairs_change, 3000)
 			  device_drops(&s, false) >= tx_total;
 		if (rx_done && tx_done)
 			break;
-		if (now() > deadline) {
+		if (vmq_now() > deadline) {
 			TH_LOG("deadline: rx %lu+%lu dropped of %lu, tx posted %lu "
 			       "done %lu sunk %lu+%lu dropped of %lu",
 			       atomic_load(&s.rx_got), rx_drops, rx_total,
@@ -398,7 +390,7 @@ TEST_F_TIMEOUT(soak, millions_of_frames_both_ways_while_pairs_change, 3000)
 		}
 		/* the guest changes its mind; at the end all pairs again,
 		 * so that every parked tx frame goes */
-		if (now() >= next_change) {
+		if (vmq_now() >= next_change) {
 			unsigned int want = atomic_load(&s.tx_posted) < tx_total * 9 / 10 ?
 					    plan[phase++ % 8] : PAIRS;
 
@@ -411,7 +403,7 @@ TEST_F_TIMEOUT(soak, millions_of_frames_both_ways_while_pairs_change, 3000)
 				atomic_store(&s.active, want);
 				changes++;
 			}
-			next_change = now() + 0.3;
+			next_change = vmq_now() + 0.3;
 		}
 	}
 	vmq_write_file("/proc/net/pktgen/pgctrl", "stop\n");
@@ -441,7 +433,7 @@ TEST_F_TIMEOUT(soak, millions_of_frames_both_ways_while_pairs_change, 3000)
 	TH_LOG("%lu frames in %.0f s: host->guest %lu arrived, %lu dropped by "
 	       "the device (%lu refused by a full tap queue and sent again); "
 	       "guest->host %lu arrived, %lu dropped; %lu changes of the "
-	       "active pairs", rx_total + tx_total, now() - t0,
+	       "active pairs", rx_total + tx_total, vmq_now() - t0,
 	       atomic_load(&s.rx_got), rx_drops, tap_full, atomic_load(&s.sunk),
 	       sink_dropped + device_drops(&s, false), changes);
 	close(s.sink);

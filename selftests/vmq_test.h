@@ -11,10 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/klog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define VHOST_NET_PATH	"/dev/vhost-net"
 #define VHOST_MQ_PATH	"/dev/vhost-mq"
+
+/* Seconds on the monotonic clock. */
+static inline double vmq_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /*
  * Leave a marker in the kernel log, so that a kernel report the rig finds
