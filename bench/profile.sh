@@ -13,6 +13,10 @@ perf record -q -e cpu-clock -F 1000 -a -o /tmp/perf-$d.data -- \
 	"$top/build/bench/pps" -a -d /dev/vhost-$d "$@" >"$out.pps" 2>&1
 {
 	cat "$out.pps"
+	echo "# per CPU and thread"
+	perf report -i /tmp/perf-$d.data --sort cpu,comm --stdio 2>/dev/null |
+		grep '%' | head -20
+	echo "# per thread and symbol"
 	perf report -i /tmp/perf-$d.data --sort comm,sym --stdio 2>/dev/null |
 		grep '%' | head -"${TOP:-60}"
 } >"$out"
