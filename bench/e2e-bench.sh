@@ -2,13 +2,13 @@
 # e2e-bench.sh [-b "BACKENDS"] [-q PAIRS] [-n "SESSIONS"] [-r RUNS] [-t SECONDS] OUT:
 # TCP_RR, TCP_CRR (bench/rr) and an iperf3 stream between the rig VM and
 # a nested QEMU guest (the e2e guest of qemu-glue/e2e.sh, PAIRS queue
-# pairs, all enabled with ethtool -L), one guest boot per backend:
+# pairs, all enabled with ethtool -L), one guest boot per backend and run:
 #   vhost-mq   -netdev tap,vhost=on through vhost-mq-qemu and /dev/vhost-mq
 #   vhost-net  the same through /dev/vhost-net (upstream)
 #   off        QEMU's own virtio-net datapath (vhost=off), no wrapper
 # The guest serves (rr -s, iperf3 -s); the VM side is the client. Each
-# workload runs RUNS times, the backends' runs interleaved in time as far
-# as one boot each allows. Appends one line per run to OUT:
+# workload runs RUNS times, once per boot; the backends boot in turn, the
+# order rotating every round. Appends one line per run to OUT:
 #   e2e BACKEND rr|crr SESSIONS RUN TPS P50_US P99_US
 #   e2e BACKEND stream 1 RUN MBITS 0 0
 # Runs inside the rig VM, as root. Link-local addresses only.
@@ -124,19 +124,23 @@ halt() {
 	rm -rf "$W"
 }
 
+# one round per run, a boot per backend in each; the order rotates from
+# round to round, so that no backend always boots first (or last)
 status=0
-for b in $backends; do
-	t0=$(date +%s)
-	say "$b: booting the nested guest ($pairs pairs)"
-	if ! boot "$b"; then
-		say "$b: the guest did not come up"
-		status=1
-		halt
-		continue
-	fi
-	say "$b: guest serving after $(($(date +%s) - t0))s"
-	run=1
-	while [ $run -le "$runs" ]; do
+run=1
+while [ $run -le "$runs" ]; do
+	order=$(echo $backends | awk -v r=$run '{ for (i = 0; i < NF; i++)
+		printf "%s ", $((i + r - 1) % NF + 1) }')
+	for b in $order; do
+		t0=$(date +%s)
+		say "$b: round $run, booting the nested guest ($pairs pairs)"
+		if ! boot "$b"; then
+			say "$b: the guest did not come up"
+			status=1
+			halt
+			continue
+		fi
+		say "$b: guest serving after $(($(date +%s) - t0))s"
 		for m in rr crr; do
 			for n in $sessions; do
 				line=$("$rr" -c "$gip" -m "$m" -n "$n" -l "$secs" -q)
@@ -151,8 +155,8 @@ for b in $backends; do
 			awk '/receiver/ { print $7 }')
 		[ -n "$mb" ] || { say "$b stream: no result"; status=1; }
 		echo "e2e $b stream 1 $run ${mb:-0} 0 0" | tee -a "$out"
-		run=$((run + 1))
+		halt
 	done
-	halt
+	run=$((run + 1))
 done
 exit $status

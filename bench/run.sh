@@ -28,8 +28,8 @@ if [ "$only" != e2e ]; then
 fi
 if [ "$only" != pps ]; then
 	rm -f "$res/e2e.txt"
-	echo "[bench] nested guest: 3 backends, one boot each (1-2 min), $runs x (RR and CRR at 1, 20, 50 sessions, a stream) of ${esecs}s"
-	VM_TIMEOUT=$((3 * (600 + runs * 7 * (esecs + 10)) + 300)) VM_JOBDIR=$res/e2e-vm \
+	echo "[bench] nested guest: 3 backends x $runs rounds, one boot (1-2 min) each for RR and CRR at 1, 20, 50 sessions and a stream, ${esecs}s each"
+	VM_TIMEOUT=$((3 * runs * (600 + 7 * (esecs + 10)) + 300)) VM_JOBDIR=$res/e2e-vm \
 		qemu-glue/vm-run.sh "sh bench/e2e-bench.sh -r $runs -t $esecs \$JOBDIR/e2e.txt" ||
 		status=1
 	cp "$res/e2e-vm/e2e.txt" "$res/e2e.txt" 2>/dev/null || true
