@@ -172,6 +172,50 @@ def e2e_tables(e2e):
     return out
 
 
+def target_row(what, got, want):
+    """One target: the measured ratios (compat / device or a single one)."""
+    vals = [g for g in got if g is not None]
+    if not vals:
+        return "| %s | - | %.1fx | not measured |" % (what, want)
+    met = all(v >= want for v in vals)
+    return "| %s | %s | %.1fx | %s |" % (
+        what, " / ".join("%.2fx" % v for v in vals), want,
+        "met" if met else "**not met**")
+
+
+def targets(pps, e2e):
+    """The issue's targets, each a median ratio from this run's data."""
+    def r(num, den):
+        return num / den if num is not None and den else None
+
+    def pm(dev, d, p, s):
+        return med(pps[(dev, d, p, s)]["fps"])
+
+    out = ["| target | measured (compat / device mode) | wanted | |",
+           "|---|---:|---:|---|"]
+    for d, label in (("tx", "guest -> host"), ("rx", "host -> guest")):
+        for size, want in ((64, 1.5), (1500, 1.0)):
+            out.append(target_row(
+                "%d-byte frames, %s, 1 pair, over vhost-net" % (size, label),
+                [r(pm(dev, d, 1, size), pm("vhost-net", d, 1, size))
+                 for dev in ("vhost-mq", "vhost-mq-dev")], want))
+    for d in ("tx", "rx"):
+        out.append(target_row(
+            "1 -> 2 pairs, 64-byte frames, %s, aggregate (vhost-net: %s)" % (
+                d, ratio(pm("vhost-net", d, 2, 64), pm("vhost-net", d, 1, 64))),
+            [r(pm(dev, d, 2, 64), pm(dev, d, 1, 64))
+             for dev in ("vhost-mq", "vhost-mq-dev")], 1.9))
+    for mode, label in (("rr", "TCP_RR"), ("crr", "TCP_CRR")):
+        for n in (1, 20, 50):
+            v = {b: med(e2e[(b, mode, n)]["v"]) for b in BACKENDS}
+            out.append(target_row("nested guest %s, %d session%s, over vhost-net" % (label, n, "s" if n > 1 else ""),
+                                  [r(v["vhost-mq"], v["vhost-net"])], 1.0))
+            out.append(target_row("nested guest %s, %d session%s, over QEMU vhost=off" % (label, n, "s" if n > 1 else ""),
+                                  [r(v["vhost-mq"], v["off"])], 3.0))
+    out.append("")
+    return out
+
+
 def gnuplot(script, plots):
     try:
         subprocess.run(["gnuplot"], input=script.encode(), check=True,
@@ -282,6 +326,13 @@ def main():
     md.append("")
     md += ["- " + m for m in meta]
     md.append("")
+    md.append("## Targets (issue: beat upstream vhost-net)")
+    md.append("")
+    md.append("Each a ratio of medians from the tables below. What was tried, what each "
+              "change gave and why some targets stay out of reach on this rig: "
+              "[LOG.md](LOG.md).")
+    md.append("")
+    md += targets(pps, e2e)
     md.append("## Packet rate per queue pair (fake guest, `build/bench/pps`)")
     md.append("")
     md.append("tx: guest -> host, the frames dropped by IPv4 in the host's namespace; "
