@@ -169,12 +169,18 @@ static int vmq_tx_build(struct vmq_net_vq *nvq, struct socket *sock,
 		return -ENOMEM;
 	xdp = &nvq->xdp[nvq->nxdp];
 	hdr = buf;
-	/* the header tun reads; all zero when the tap has none */
-	memset(hdr, 0, sizeof(*hdr) + hlen);
-	if (copy_from_iter((u8 *)hdr + offsetof(struct tun_xdp_hdr, gso), hlen,
-			   from) != hlen ||
-	    copy_from_iter(buf + pad, len - hlen, from) != len - hlen)
+	/*
+	 * Header and frame in one copy, the header into the headroom just
+	 * before the frame (pad leaves room for it after *hdr); tun reads
+	 * it from hdr->gso, all zero when the tap has none.
+	 */
+	BUILD_BUG_ON(sizeof(*hdr) > NET_SKB_PAD);
+	if (copy_from_iter(buf + pad - hlen, len, from) != len)
 		goto fault;
+	if (hlen)
+		memcpy(&hdr->gso, buf + pad - hlen, sizeof(hdr->gso));
+	else
+		memset(&hdr->gso, 0, sizeof(hdr->gso));
 	/* the linear part must hold the checksum field tun will fill */
 	if (hdr->gso.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		csum_end = __virtio16_to_cpu(true, hdr->gso.csum_start) +

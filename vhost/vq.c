@@ -207,16 +207,30 @@ static void vmq_desc_from_ring(struct vmq_desc *desc,
 	desc->next = vq16_to_cpu(raw->next);
 }
 
+/*
+ * Each field read once: the guest may change the descriptor under us, we
+ * use what we read. Four loads in one user access window (cheaper than a
+ * copy_from_user() into the stack, which hardened usercopy checks).
+ */
 static int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
 			     struct vmq_desc *desc)
 {
+	struct vring_desc __user *d = env->vq->desc + i;
 	struct vring_desc raw;
 
-	/* one copy: the guest may change it under us, we use what we read */
-	if (copy_from_user(&raw, env->vq->desc + i, sizeof(raw)))
+	if (!user_access_begin(d, sizeof(*d)))
 		return VMQ_CHAIN_EFAULT;
+	unsafe_get_user(raw.addr, &d->addr, fault);
+	unsafe_get_user(raw.len, &d->len, fault);
+	unsafe_get_user(raw.flags, &d->flags, fault);
+	unsafe_get_user(raw.next, &d->next, fault);
+	user_access_end();
 	vmq_desc_from_ring(desc, &raw);
 	return VMQ_CHAIN_OK;
+
+fault:
+	user_access_end();
+	return VMQ_CHAIN_EFAULT;
 }
 
 static int vmq_env_read_indirect(struct vmq_chain_env *env, u64 table,
