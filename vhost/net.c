@@ -285,8 +285,11 @@ static void vmq_handle_tx(struct vmq_net_vq *nvq)
 		if (r < 0)
 			break;
 		if (!r) {
-			/* out before we sleep or spin */
+			/* out, and used, before we sleep or spin */
 			vmq_tx_flush_batch(nvq, sock);
+			vmq_vq_flush_used(vq);
+			if (vq->broken)
+				break;
 			if (vmq_busy_poll(nvq, vmq_tx_ready))
 				continue;
 			if (unlikely(vmq_vq_enable_notify(vq))) {
@@ -389,6 +392,18 @@ static int vmq_rx_peek(struct vmq_net_vq *nvq)
 static bool vmq_rx_ready(struct vmq_net_vq *nvq)
 {
 	return vmq_rx_peek(nvq) > 0;
+}
+
+/*
+ * The tap queue is empty: busy poll it, if the vring asks, but first let
+ * the guest see what was delivered. True if a frame came.
+ */
+static bool vmq_rx_poll(struct vmq_net_vq *nvq)
+{
+	if (!nvq->vq.busyloop_timeout)
+		return false;
+	vmq_vq_flush_used(&nvq->vq);
+	return !nvq->vq.broken && vmq_busy_poll(nvq, vmq_rx_ready);
 }
 
 #define VMQ_RX_OVERRUN	(-EMSGSIZE)
@@ -560,7 +575,7 @@ static bool vmq_rx_drain(struct vmq_net_vq *nvq, struct vmq_net_vq *src,
 	for (;;) {
 		sock_len = vmq_rx_peek(src);
 		if (!sock_len) {
-			if (src == nvq && vmq_busy_poll(nvq, vmq_rx_ready))
+			if (src == nvq && vmq_rx_poll(nvq))
 				continue;
 			return true;
 		}
