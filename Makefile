@@ -181,7 +181,7 @@ check-debug: deps
 	debug/check-debug.sh
 
 # make bench: the benchmarks against upstream vhost-net (bench/README.md);
-# writes bench/RESULTS.md and the plots. About 40 minutes.
+# writes bench/RESULTS.md and the plots. About an hour.
 bench: deps
 	@$(MAKE) --no-print-directory all
 	bench/run.sh
