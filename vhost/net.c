@@ -62,6 +62,7 @@ static bool vmq_nvq_active(struct vmq_net_vq *nvq)
  * Busy polling (VHOST_SET_VRING_BUSYLOOP_TIMEOUT): rather than sleep until
  * the next kick or frame, spin up to the vring's timeout while @ready is
  * false, giving up at once when anything else wants this CPU or worker.
+ * What the handler has used is published first.
  */
 static bool vmq_busy_poll(struct vmq_net_vq *nvq,
 			  bool (*ready)(struct vmq_net_vq *nvq))
@@ -70,6 +71,10 @@ static bool vmq_busy_poll(struct vmq_net_vq *nvq,
 	u64 end;
 
 	if (!nvq->vq.busyloop_timeout)
+		return false;
+	/* the guest sees what was delivered before we spin */
+	vmq_vq_flush_used(&nvq->vq);
+	if (nvq->vq.broken)
 		return false;
 	end = local_clock() + (u64)nvq->vq.busyloop_timeout * NSEC_PER_USEC;
 	while (!ready(nvq)) {
@@ -285,13 +290,12 @@ static void vmq_handle_tx(struct vmq_net_vq *nvq)
 		if (r < 0)
 			break;
 		if (!r) {
-			/* out, and used, before we sleep or spin */
+			/* out before we sleep or spin */
 			vmq_tx_flush_batch(nvq, sock);
-			vmq_vq_flush_used(vq);
-			if (vq->broken)
-				break;
 			if (vmq_busy_poll(nvq, vmq_tx_ready))
 				continue;
+			if (unlikely(vq->broken))
+				break;
 			if (unlikely(vmq_vq_enable_notify(vq))) {
 				vmq_vq_disable_notify(vq);
 				continue;
@@ -392,18 +396,6 @@ static int vmq_rx_peek(struct vmq_net_vq *nvq)
 static bool vmq_rx_ready(struct vmq_net_vq *nvq)
 {
 	return vmq_rx_peek(nvq) > 0;
-}
-
-/*
- * The tap queue is empty: busy poll it, if the vring asks, but first let
- * the guest see what was delivered. True if a frame came.
- */
-static bool vmq_rx_poll(struct vmq_net_vq *nvq)
-{
-	if (!nvq->vq.busyloop_timeout)
-		return false;
-	vmq_vq_flush_used(&nvq->vq);
-	return !nvq->vq.broken && vmq_busy_poll(nvq, vmq_rx_ready);
 }
 
 #define VMQ_RX_OVERRUN	(-EMSGSIZE)
@@ -575,7 +567,7 @@ static bool vmq_rx_drain(struct vmq_net_vq *nvq, struct vmq_net_vq *src,
 	for (;;) {
 		sock_len = vmq_rx_peek(src);
 		if (!sock_len) {
-			if (src == nvq && vmq_rx_poll(nvq))
+			if (src == nvq && vmq_busy_poll(nvq, vmq_rx_ready))
 				continue;
 			return true;
 		}
