@@ -21,6 +21,7 @@
 #define MAX_QUEUES	8
 #define FRAMES	64
 #define HDR	12
+#define FRAME_LEN	300
 
 struct pair {
 	int fd;
@@ -40,18 +41,70 @@ static int pair_open(struct pair *p, const char *path, int tapfd)
 			       0x80000000ULL, 256, tapfd);
 }
 
+/* Post FRAMES rx buffers on each of @nq pairs and kick. */
+static void post_rx(struct __test_metadata *_metadata, struct pair *pairs,
+		    int nq)
+{
+	struct vmq_gbuf buf;
+	unsigned char *p;
+	int q, i;
+
+	for (q = 0; q < nq; q++) {
+		for (i = 0; i < FRAMES; i++) {
+			p = vmq_guest_alloc(&pairs[q].gp.g, 2048, 8);
+			buf = (struct vmq_gbuf){ p, 2048 };
+			ASSERT_EQ(0, vmq_gvq_add(&pairs[q].gp.rx, &buf, 0, 1, p,
+						 false));
+		}
+		vmq_gvq_kick(&pairs[q].gp.rx);
+	}
+}
+
+/*
+ * Frames of FRAMES flows into the tap, which spreads them over its queues:
+ * each reaches a guest ring exactly once. @per_queue gets how many each
+ * pair's ring took.
+ */
+static void rx_spread(struct __test_metadata *_metadata, struct vmq_tap *tap,
+		      struct pair *pairs, int nq, int *per_queue)
+{
+	int q, i, seen[FRAMES] = { 0 }, total = 0;
+	unsigned char *p;
+	unsigned int flow;
+	uint32_t len, seq;
+
+	for (i = 0; i < FRAMES; i++)
+		ASSERT_EQ(0, vmq_udp_send(tap->pkt, tap->ifindex, i, i,
+					  FRAME_LEN));
+	usleep(300000);
+	for (q = 0; q < nq; q++) {
+		per_queue[q] = 0;
+		while ((p = vmq_gvq_get_wait(&pairs[q].gp.rx, &len, 200))) {
+			ASSERT_EQ(HDR + FRAME_LEN, len);
+			ASSERT_TRUE(vmq_udp_frame_ok(p + HDR, len - HDR,
+						     &flow, &seq));
+			ASSERT_LT(seq, FRAMES);
+			EXPECT_EQ(seq, flow);
+			seen[seq]++;
+			per_queue[q]++;
+			total++;
+		}
+	}
+	EXPECT_EQ(FRAMES, total);
+	for (i = 0; i < FRAMES; i++)
+		EXPECT_EQ(1, seen[i]) TH_LOG("frame %d", i);
+}
+
 static void queues_each_carry_traffic(struct __test_metadata *_metadata,
 				      const char *path, int nq)
 {
-	static unsigned char frame[300], got[400];
+	static unsigned char frame[FRAME_LEN], got[400];
+	int q, got_per_queue[MAX_QUEUES];
 	struct pair pairs[MAX_QUEUES];
 	char worker[32];
 	struct vmq_gbuf buf;
 	struct vmq_tap tap;
-	int q, i, seen[FRAMES] = { 0 }, total = 0;
-	unsigned int flow;
 	unsigned char *p;
-	uint32_t len, seq;
 
 	vmq_kmsg_mark(_metadata->name, path);
 	ASSERT_EQ(0, vmq_netns_enter());
@@ -93,33 +146,8 @@ static void queues_each_carry_traffic(struct __test_metadata *_metadata,
 	}
 
 	/* rx: frames of many flows, spread by the tap, each arrives once */
-	for (q = 0; q < nq; q++) {
-		for (i = 0; i < FRAMES; i++) {
-			p = vmq_guest_alloc(&pairs[q].gp.g, 2048, 8);
-			buf = (struct vmq_gbuf){ p, 2048 };
-			ASSERT_EQ(0, vmq_gvq_add(&pairs[q].gp.rx, &buf, 0, 1, p,
-						 false));
-		}
-		vmq_gvq_kick(&pairs[q].gp.rx);
-	}
-	for (i = 0; i < FRAMES; i++)
-		ASSERT_EQ(0, vmq_udp_send(tap.pkt, tap.ifindex, i, i,
-					  sizeof(frame)));
-	usleep(300000);
-	for (q = 0; q < nq; q++) {
-		while ((p = vmq_gvq_get_wait(&pairs[q].gp.rx, &len, 200))) {
-			ASSERT_EQ(HDR + sizeof(frame), len);
-			ASSERT_TRUE(vmq_udp_frame_ok(p + HDR, len - HDR,
-						     &flow, &seq));
-			ASSERT_LT(seq, FRAMES);
-			EXPECT_EQ(seq, flow);
-			seen[seq]++;
-			total++;
-		}
-	}
-	EXPECT_EQ(FRAMES, total);
-	for (i = 0; i < FRAMES; i++)
-		EXPECT_EQ(1, seen[i]) TH_LOG("frame %d", i);
+	post_rx(_metadata, pairs, nq);
+	rx_spread(_metadata, &tap, pairs, nq, got_per_queue);
 	for (q = 0; q < nq; q++) {
 		close(pairs[q].fd);
 		vmq_gpair_destroy(&pairs[q].gp);
@@ -141,5 +169,52 @@ MQ_TAP_TEST(vhost_net, VHOST_NET_PATH, 4)
 MQ_TAP_TEST(vhost_mq, VHOST_MQ_PATH, 4)
 MQ_TAP_TEST(vhost_net, VHOST_NET_PATH, 8)
 MQ_TAP_TEST(vhost_mq, VHOST_MQ_PATH, 8)
+
+/*
+ * QEMU detaches the tap queues of the pairs a guest does not use
+ * (TUNSETQUEUE) and attaches them again when it asks for more: a queue
+ * whose rx ring was kicked (its handler run) while it was detached wakes
+ * its worker again once attached, and the frames the tap spreads over both
+ * queues each reach a guest ring once.
+ */
+static void rx_after_detach(struct __test_metadata *_metadata,
+			    const char *path)
+{
+	struct ifreq detach = { .ifr_flags = IFF_DETACH_QUEUE };
+	struct ifreq attach = { .ifr_flags = IFF_ATTACH_QUEUE };
+	int q, got_per_queue[2];
+	struct pair pairs[2];
+	struct vmq_tap tap;
+
+	vmq_kmsg_mark(_metadata->name, path);
+	ASSERT_EQ(0, vmq_netns_enter());
+	ASSERT_EQ(0, vmq_tap_open(&tap, "vmq0", 2, HDR, 0));
+	for (q = 0; q < 2; q++)
+		ASSERT_EQ(0, pair_open(&pairs[q], path, tap.fd[q]));
+	ASSERT_EQ(0, ioctl(tap.fd[1], TUNSETQUEUE, &detach));
+	/* the kicks run both rx handlers, queue 1's while it is detached */
+	post_rx(_metadata, pairs, 2);
+	usleep(200000);
+	ASSERT_EQ(0, ioctl(tap.fd[1], TUNSETQUEUE, &attach));
+	rx_spread(_metadata, &tap, pairs, 2, got_per_queue);
+	/* 64 flows over 2 queues: both take some (all on one: 2^-63) */
+	EXPECT_LT(0, got_per_queue[0]);
+	EXPECT_LT(0, got_per_queue[1]);
+	for (q = 0; q < 2; q++) {
+		close(pairs[q].fd);
+		vmq_gpair_destroy(&pairs[q].gp);
+	}
+	vmq_tap_close(&tap);
+}
+
+TEST(vhost_mq_rx_after_a_queue_is_detached_and_attached_again)
+{
+	rx_after_detach(_metadata, VHOST_MQ_PATH);
+}
+
+TEST(vhost_net_rx_after_a_queue_is_detached_and_attached_again)
+{
+	rx_after_detach(_metadata, VHOST_NET_PATH);
+}
 
 TEST_HARNESS_MAIN

@@ -610,17 +610,28 @@ static void vmq_handle_rx(struct vmq_net_vq *nvq)
 {
 	struct vmq_vq *vq = &nvq->vq;
 	struct vmq_rx_budget b = { 0 };
+	bool drained;
 
 	mutex_lock(&vq->mutex);
 	if (!vq->backend || vq->broken || !vmq_nvq_active(nvq))
 		goto out;
 	vq->stats.wakeups++;
 	vmq_vq_disable_notify(vq);
+	/* frames that come while we drain need not wake us */
+	vmq_poll_pause(&nvq->sock_poll);
 	b.quota = vmq_vq_has(vq, VIRTIO_NET_F_MRG_RXBUF) ? UIO_MAXIOV : 1;
-	if (vmq_rx_drain(nvq, nvq, &b) &&
-	    nvq->nactive < vmq_nvq_pair(nvq)->npairs)
+	drained = vmq_rx_drain(nvq, nvq, &b);
+	if (drained && nvq->nactive < vmq_nvq_pair(nvq)->npairs)
 		vmq_rx_drain_folded(nvq, &b);
 	vmq_vq_flush_used(vq);
+	vmq_poll_resume(&nvq->sock_poll);
+	/*
+	 * A frame that came after the tap queue ran dry woke nobody. (When
+	 * the ring or the budget stopped us, the guest's kick or the queued
+	 * run comes back for what is left.)
+	 */
+	if (drained && vmq_rx_ready(nvq))
+		vmq_poll_queue(&nvq->sock_poll);
 out:
 	mutex_unlock(&vq->mutex);
 }

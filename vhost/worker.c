@@ -201,6 +201,7 @@ void vmq_poll_init(struct vmq_poll *poll, vmq_work_fn_t fn, __poll_t mask)
 	init_poll_funcptr(&poll->table, vmq_poll_func);
 	poll->mask = mask;
 	poll->wqh = NULL;
+	poll->paused = false;
 	vmq_work_init(&poll->work, fn);
 }
 
@@ -227,9 +228,45 @@ int vmq_poll_start(struct vmq_poll *poll, struct file *file)
 void vmq_poll_stop(struct vmq_poll *poll)
 {
 	if (poll->wqh) {
-		remove_wait_queue(poll->wqh, &poll->wait);
+		if (!poll->paused)
+			remove_wait_queue(poll->wqh, &poll->wait);
+		poll->paused = false;
 		poll->wqh = NULL;
 	}
+}
+
+/*
+ * Off the wait queue while the caller drains the file anyway: the waker
+ * then finds no waiter and skips the wait queue lock and our callback.
+ * The wait queue head stays known (it lives as long as the file, which
+ * the caller holds), so resuming needs no vfs_poll(): cheaper, and it
+ * cannot fail (a tap whose device is gone answers EPOLLERR without
+ * queueing us).
+ */
+void vmq_poll_pause(struct vmq_poll *poll)
+{
+	if (poll->wqh && !poll->paused) {
+		remove_wait_queue(poll->wqh, &poll->wait);
+		poll->paused = true;
+	}
+}
+
+/*
+ * Back on the wait queue. The caller looks at the file again afterwards:
+ * whatever became ready while we were off it woke nobody.
+ */
+void vmq_poll_resume(struct vmq_poll *poll)
+{
+	if (!poll->paused)
+		return;
+	add_wait_queue(poll->wqh, &poll->wait);
+	poll->paused = false;
+	/*
+	 * On the queue before the caller looks: pairs with the waker's full
+	 * barrier between making the file ready and looking for waiters
+	 * (skwq_has_sleeper()), so one of the two sees the other.
+	 */
+	smp_mb();
 }
 
 void vmq_poll_queue(struct vmq_poll *poll)

@@ -55,6 +55,7 @@ struct vmq_poll {
 	poll_table table;
 	wait_queue_head_t *wqh;		/* non-NULL while started */
 	wait_queue_entry_t wait;
+	bool paused;			/* started, but off wqh for now */
 	struct vmq_work work;
 	__poll_t mask;
 	struct vmq_worker *worker;
@@ -63,6 +64,8 @@ struct vmq_poll {
 void vmq_poll_init(struct vmq_poll *poll, vmq_work_fn_t fn, __poll_t mask);
 int vmq_poll_start(struct vmq_poll *poll, struct file *file);
 void vmq_poll_stop(struct vmq_poll *poll);
+void vmq_poll_pause(struct vmq_poll *poll);
+void vmq_poll_resume(struct vmq_poll *poll);
 void vmq_poll_queue(struct vmq_poll *poll);
 
 #endif /* VMQ_WORKER_H */
