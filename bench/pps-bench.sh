@@ -4,7 +4,8 @@
 # upstream vhost-net (a vhost fd per pair, as QEMU), vhost-mq the same way
 # (compat) and vhost-mq in device mode, the three back to back for each
 # workload and the whole matrix RUNS times, so that drift of the machine
-# spreads over all of them alike. Every run pins (pps -a) pair k's worker
+# spreads over all of them alike; which of the three goes first rotates
+# from one run to the next. Every run pins (pps -a) pair k's worker
 # to CPU k+1 and its guest and pktgen threads to CPU k. Workloads, both
 # directions:
 #   1 pair, frames of 64, 512, 1500 and 9000 bytes;
@@ -39,12 +40,19 @@ done_n=0
 status=0
 run=1
 while [ $run -le "$runs" ]; do
+	# run r starts with device r (mod 3)
+	order=$devices
+	i=1
+	while [ $i -lt $run ]; do
+		order="${order#* } ${order%% *}"
+		i=$((i + 1))
+	done
 	for w in $workloads; do
 		dir=${w%%:*}
 		rest=${w#*:}
 		pairs=${rest%%:*}
 		size=${rest#*:}
-		for d in $devices; do
+		for d in $order; do
 			case $d in
 			vhost-net) args="-d /dev/vhost-net -m compat" ;;
 			vhost-mq) args="-d /dev/vhost-mq -m compat" ;;
