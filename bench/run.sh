@@ -15,6 +15,8 @@ esecs=${BENCH_E2E_SECS:-5}
 only=${BENCH_ONLY:-}
 res=build/bench-results
 mkdir -p "$res"
+# what is measured is what was built: the commit as the run starts
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
 . qemu-glue/kver.sh
 status=0
 
@@ -37,7 +39,7 @@ fi
 
 {
 	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
+	echo "commit: $commit"
 	echo "rig kernel: Debian $KVER under QEMU TCG, 2 vCPUs, 4 GiB; nested guest: the same kernel, 2 vCPUs, 1 GiB"
 	echo "QEMU: $(qemu-system-x86_64 --version | head -1)"
 	echo "host: $(nproc) cores, $(uname -r)"
