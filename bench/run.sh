@@ -27,6 +27,7 @@ if [ "$only" != e2e ]; then
 		qemu-glue/vm-run.sh "sh bench/pps-bench.sh -r $runs -t $secs \$JOBDIR/pps.txt" ||
 		status=1
 	cp "$res/pps-vm/pps.txt" "$res/pps.txt" 2>/dev/null || true
+	echo "packet rates: \`sh bench/pps-bench.sh -r $runs -t $secs\` in the rig VM at $commit, $(date -u '+%Y-%m-%d %H:%M UTC')" >"$res/meta-pps.txt"
 fi
 if [ "$only" != pps ]; then
 	rm -f "$res/e2e.txt"
@@ -35,15 +36,18 @@ if [ "$only" != pps ]; then
 		qemu-glue/vm-run.sh "sh bench/e2e-bench.sh -r $runs -t $esecs \$JOBDIR/e2e.txt" ||
 		status=1
 	cp "$res/e2e-vm/e2e.txt" "$res/e2e.txt" 2>/dev/null || true
+	echo "nested guest: \`sh bench/e2e-bench.sh -r $runs -t $esecs\` in the rig VM at $commit, $(date -u '+%Y-%m-%d %H:%M UTC')" >"$res/meta-e2e.txt"
 fi
 
 {
-	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "commit: $commit"
+	echo "report: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "rig kernel: Debian $KVER under QEMU TCG, 2 vCPUs, 4 GiB; nested guest: the same kernel, 2 vCPUs, 1 GiB"
 	echo "QEMU: $(qemu-system-x86_64 --version | head -1)"
 	echo "host: $(nproc) cores, $(uname -r)"
-	echo "commands: \`make bench\` = \`bench/run.sh\`: \`sh bench/pps-bench.sh -r $runs -t $secs\` and \`sh bench/e2e-bench.sh -r $runs -t $esecs\` in the rig VM (\`qemu-glue/vm-run.sh\`), then \`bench/report.py\`"
+	echo "commands: \`make bench\` = \`bench/run.sh\` (\`qemu-glue/vm-run.sh\` boots the rig VM), then \`bench/report.py\`"
+	# each part says when, at which commit and how it ran: BENCH_ONLY
+	# re-runs one part and keeps the other's figures
+	cat "$res/meta-pps.txt" "$res/meta-e2e.txt" 2>/dev/null || true
 	[ $status = 0 ] || echo "**this run had failures: see the [bench] lines of its log**"
 } >"$res/meta.txt"
 python3 bench/report.py --pps "$res/pps.txt" --e2e "$res/e2e.txt" \
