@@ -20,6 +20,12 @@ commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --qu
 . qemu-glue/kver.sh
 status=0
 
+# part_meta FILE LABEL CMD: which command measured a part, at which
+# commit and when; BENCH_ONLY re-runs one part and keeps the other's
+part_meta() {
+	echo "$2: \`$3\` in the rig VM at $commit, $(date -u '+%Y-%m-%d %H:%M UTC')" >"$res/meta-$1.txt"
+}
+
 if [ "$only" != e2e ]; then
 	rm -f "$res/pps.txt"
 	echo "[bench] packet rates: 18 workloads x 3 devices x $runs runs of ${secs}s (about $((18 * 3 * runs * (secs + 2) / 60 + 1)) min)"
@@ -27,7 +33,7 @@ if [ "$only" != e2e ]; then
 		qemu-glue/vm-run.sh "sh bench/pps-bench.sh -r $runs -t $secs \$JOBDIR/pps.txt" ||
 		status=1
 	cp "$res/pps-vm/pps.txt" "$res/pps.txt" 2>/dev/null || true
-	echo "packet rates: \`sh bench/pps-bench.sh -r $runs -t $secs\` in the rig VM at $commit, $(date -u '+%Y-%m-%d %H:%M UTC')" >"$res/meta-pps.txt"
+	part_meta pps "packet rates" "sh bench/pps-bench.sh -r $runs -t $secs"
 fi
 if [ "$only" != pps ]; then
 	rm -f "$res/e2e.txt"
@@ -36,7 +42,7 @@ if [ "$only" != pps ]; then
 		qemu-glue/vm-run.sh "sh bench/e2e-bench.sh -r $runs -t $esecs \$JOBDIR/e2e.txt" ||
 		status=1
 	cp "$res/e2e-vm/e2e.txt" "$res/e2e.txt" 2>/dev/null || true
-	echo "nested guest: \`sh bench/e2e-bench.sh -r $runs -t $esecs\` in the rig VM at $commit, $(date -u '+%Y-%m-%d %H:%M UTC')" >"$res/meta-e2e.txt"
+	part_meta e2e "nested guest" "sh bench/e2e-bench.sh -r $runs -t $esecs"
 fi
 
 {
@@ -45,8 +51,6 @@ fi
 	echo "QEMU: $(qemu-system-x86_64 --version | head -1)"
 	echo "host: $(nproc) cores, $(uname -r)"
 	echo "commands: \`make bench\` = \`bench/run.sh\` (\`qemu-glue/vm-run.sh\` boots the rig VM), then \`bench/report.py\`"
-	# each part says when, at which commit and how it ran: BENCH_ONLY
-	# re-runs one part and keeps the other's figures
 	cat "$res/meta-pps.txt" "$res/meta-e2e.txt" 2>/dev/null || true
 	[ $status = 0 ] || echo "**this run had failures: see the [bench] lines of its log**"
 } >"$res/meta.txt"
