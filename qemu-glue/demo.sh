@@ -7,7 +7,7 @@
 # same guest on upstream /dev/vhost-net, for a throughput line against it.
 set -eu
 cd "$(dirname "$0")/.."
-VM_TIMEOUT=${VM_TIMEOUT:-2400} qemu-glue/vm-run.sh '
+VM_TIMEOUT=${VM_TIMEOUT:-2700} qemu-glue/vm-run.sh '
 	echo "== devices"
 	ls -l /dev/vhost-net /dev/vhost-mq
 	for d in vhost-mq vhost-net; do

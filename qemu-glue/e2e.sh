@@ -8,6 +8,9 @@
 # sha256-verified transfers run both ways. Prints TAP lines, then a
 # per-pair table per stage. Runs inside the rig VM, as root. Link-local
 # addresses only: 169.254.77.1 (the VM's tap) and .2 (the guest).
+# Progress lines (+seconds since QEMU started) go out as it runs; on a
+# failure, or when killed, it prints the guest's timeline and the ends of
+# its console and QEMU's log (E2E_TRACE=1: the timeline in any case).
 set -u
 dev=/dev/vhost-mq
 pairs=4
@@ -46,6 +49,7 @@ check() {
 		echo "not ok $n $name: $2"; failed=1; fi
 }
 
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	[ -d "$S" ] && touch "$S/stop"
 	for p in $pids; do kill "$p" 2>/dev/null; done
@@ -55,6 +59,32 @@ cleanup() {
 	sleep 1
 }
 trap cleanup EXIT
+# killed from outside (tap_run's timeout): say where the run was
+# shellcheck disable=SC2317 # called by the trap
+killed() {
+	echo "# $name: killed after $(elapsed)s, $phase"
+	show_trace
+	exit 143
+}
+trap killed TERM INT
+
+# seconds since QEMU started
+elapsed() {
+	awk -v t="${t0:-0}" '{ printf "%.0f", $1 - t }' /proc/uptime
+}
+phase="before QEMU started"
+progress() {
+	phase=$*
+	echo "# $name: +$(elapsed)s $phase"
+}
+
+# on a failure: what the guest did when, and the ends of its console and
+# of QEMU's log
+show_trace() {
+	[ -e "$S/trace" ] && sed "s/^/# $name: guest at /" "$S/trace"
+	[ -e "$W/console.log" ] && tail -n 15 "$W/console.log" | sed "s/^/# $name: console: /"
+	[ -s "$W/qemu.log" ] && tail -n 15 "$W/qemu.log" | sed "s/^/# $name: qemu: /"
+}
 
 # wait_for FILE SECONDS
 wait_for() {
@@ -86,17 +116,45 @@ module_counters() {
 	done
 }
 
-# delta QUEUE rx|tx BEFORE AFTER: packets moved by the guest's queue
-guest_delta() {
-	b=$(sed -n "s/^ *$2_queue_$1_packets: //p" "$3")
-	a=$(sed -n "s/^ *$2_queue_$1_packets: //p" "$4")
-	echo $((${a:-0} - ${b:-0}))
-}
-
-module_delta() {
-	b=$(awk -v k="$1" -v d="$2" '$1 == k && $2 == d { print $3 }' "$3")
-	a=$(awk -v k="$1" -v d="$2" '$1 == k && $2 == d { print $3 }' "$4")
-	echo $((${a:-0} - ${b:-0}))
+# stage_table STAGE COMBINED: one row per pair of what it moved in the
+# stage (guest ethtool -S before and after; on vhost-mq also the module's
+# counters and the worker's CPU ticks, else "-"), then "ok" when exactly
+# pairs 0..COMBINED-1 moved frames, "not ok" otherwise. One awk: every
+# program started costs under TCG.
+stage_table() {
+	mb=/dev/null ma=/dev/null
+	[ "$dev" = /dev/vhost-mq ] && mb=$W/mod$1.before ma=$W/mod$1.after
+	awk -v stage="$1" -v c="$2" -v pairs="$pairs" -v mq="$([ "$mb" = /dev/null ] || echo 1)" \
+		-v gb="$S/stage$1.before" -v ga="$S/stage$1.after" -v mb="$mb" -v ma="$ma" '
+	FILENAME == gb || FILENAME == ga {
+		if ($1 ~ /^(rx|tx)_queue_[0-9]+_packets:$/) {
+			split($1, f, "_")
+			g[FILENAME == ga, f[1], f[3]] = $2
+		}
+		next
+	}
+	{ m[FILENAME == ma, $2, $1] = $3; if ($2 == "cpu") last[$1] = $4 }
+	END {
+		ok = 1
+		for (q = 0; q < pairs; q++) {
+			grx = g[1, "rx", q] - g[0, "rx", q]
+			gtx = g[1, "tx", q] - g[0, "tx", q]
+			mrx = mtx = w = "-"
+			if (mq) {
+				mrx = m[1, "rx", q] - m[0, "rx", q]
+				mtx = m[1, "tx", q] - m[0, "tx", q]
+				w = (m[1, "cpu", q] - m[0, "cpu", q]) "t/cpu" last[q]
+			}
+			if (q < c) {
+				if (grx + gtx <= 0 || (mq && mrx + mtx <= 0))
+					ok = 0
+			} else if (grx != 0 || gtx != 0 || (mq && (mrx != 0 || mtx != 0))) {
+				ok = 0
+			}
+			printf "%5s %6s %4s %10s %10s %10s %10s %12s\n", stage, c, q, grx, gtx, mrx, mtx, w
+		}
+		print ok ? "ok" : "not ok"
+	}' "$S/stage$1.before" "$S/stage$1.after" "$mb" "$ma"
 }
 
 # `make` builds the guest's initramfs; built here only if it has not
@@ -114,12 +172,16 @@ want=$(sha256sum <"$S/payload" | cut -d' ' -f1)
 cat >"$S/guest.sh" <<EOF
 set -u
 S=/tmp/share
+# what the guest did when, in its own uptime (printed when the run fails)
+# (shell builtins where it can: under TCG inside TCG every program the
+# guest starts costs seconds, and more while the transfers run)
+trace() { read -r up _ </proc/uptime; echo "\$up \$*" >>\$S/trace; }
 wait_for() {
 	w=0
 	while [ ! -e "\$1" ]; do
 		w=\$((w + 1))
-		[ \$w -gt 1500 ] && { echo "guest: no \$1"; exit 1; }
-		sleep 0.2
+		[ \$w -gt 300 ] && { echo "guest: no \$1"; exit 1; }
+		sleep 1
 	done
 }
 # every byte that arrived must be the payload's: "intact", or "prefix N"
@@ -139,6 +201,7 @@ verify() {
 }
 ip link set lo up
 ip link set eth0 up && ip addr add $gip/24 dev eth0 || exit 1
+trace "eth0 up"
 touch \$S/up
 wait_for \$S/go
 # the payload from RAM, not through 9p
@@ -147,7 +210,7 @@ cp \$S/payload /tmp/payload
 # checked (vhost-mq-xfer: one TCP stream, all of it, then close)
 ( while [ ! -e \$S/stop ]; do
 	$xfer send $vmip 5204 /tmp/payload >/dev/null 2>&1
-	sleep 0.3
+	sleep 1
   done ) &
 ( while [ ! -e \$S/stop ]; do
 	if $xfer recv 5203 /tmp/got >/dev/null 2>&1; then
@@ -159,21 +222,35 @@ ping=\$!
 i=0
 for c in $stages; do
 	i=\$((i + 1))
+	trace "stage \$i: ethtool -L eth0 combined \$c"
 	ethtool -L eth0 combined \$c || { echo "guest: ethtool -L \$c failed"; exit 1; }
-	ethtool -l eth0 >\$S/stage\$i.channels
+	trace "stage \$i: channels set"
+	# the queues the guest's eth0 now has (what ethtool -l's combined
+	# count sets), from sysfs
+	set -- /sys/class/net/eth0/queues/tx-*
+	t=\$#
+	set -- /sys/class/net/eth0/queues/rx-*
+	echo "tx \$t rx \$#" >\$S/stage\$i.channels
 	ethtool -S eth0 >\$S/stage\$i.before
+	trace "stage \$i: counters read"
 	touch \$S/stage\$i.begin
 	wait_for \$S/stage\$i.go
-	iperf3 -c $vmip -p 5201 -P 4 -t $secs -f m >\$S/stage\$i.tx 2>&1 &
+	trace "stage \$i: iperf3 both ways"
+	# two clients, not one --bidir: a single iperf3 in this starved guest
+	# sends and hardly receives; small windows keep the queues short
+	iperf3 -c $vmip -p 5201 -P 4 -w 64K -t $secs -f m >\$S/stage\$i.tx 2>&1 &
 	p=\$!
-	iperf3 -c $vmip -p 5202 -P 4 -t $secs -f m -R >\$S/stage\$i.rx 2>&1
+	iperf3 -c $vmip -p 5202 -P 4 -w 64K -t $secs -f m -R >\$S/stage\$i.rx 2>&1
 	wait \$p
+	trace "stage \$i: iperf3 done"
 	ethtool -S eth0 >\$S/stage\$i.after
+	trace "stage \$i: counters read"
 	touch \$S/stage\$i.end
 	wait_for \$S/stage\$i.done
 done
 kill -INT \$ping
 sleep 1
+trace finished
 touch \$S/finished
 EOF
 
@@ -211,15 +288,16 @@ echo "# $name: starting QEMU through vhost-mq-qemu, $pairs queue pairs"
 	-device "virtio-net-pci,netdev=n0,mq=on,vectors=$((2 * pairs + 2)),mac=02:00:00:00:77:02" \
 	>"$W/qemu.log" 2>&1 &
 qpid=$!
+t0=$(cut -d' ' -f1 /proc/uptime)
+phase="booting the guest"
 i=0
 while [ ! -e "/sys/class/net/$tap" ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
 ip addr add "$vmip/24" dev "$tap" && ip link set "$tap" up
 check $? "the wrapper created tap $tap and QEMU runs"
 
-t0=$(cut -d' ' -f1 /proc/uptime)
 wait_for "$S/up" 300
 check $? "the guest booted and brought eth0 up"
-echo "# $name: guest up $(awk -v t="$t0" '{ printf "%.0f", $1 - t }' /proc/uptime)s after QEMU started"
+echo "# $name: guest up $(elapsed)s after QEMU started"
 # guest -> VM verified transfers
 ( while [ ! -e "$S/stop" ]; do
 	if "$xfer" recv 5204 "$W/got" >/dev/null 2>&1; then
@@ -232,15 +310,19 @@ touch "$S/go"
 i=0
 for c in $stages; do
 	i=$((i + 1))
-	wait_for "$S/stage$i.begin" 120 || { check 1 "stage $i ($c pairs) began"; break; }
+	progress "stage $i: the guest sets $c combined channels"
+	wait_for "$S/stage$i.begin" 180 || { check 1 "stage $i ($c pairs) began"; break; }
 	[ "$dev" = /dev/vhost-mq ] && module_counters >"$W/mod$i.before"
+	progress "stage $i: traffic on $c pairs"
 	touch "$S/stage$i.go"
-	wait_for "$S/stage$i.end" 120 || { check 1 "stage $i ($c pairs) ended"; break; }
+	wait_for "$S/stage$i.end" 180 || { check 1 "stage $i ($c pairs) ended"; break; }
 	[ "$dev" = /dev/vhost-mq ] && module_counters >"$W/mod$i.after"
 	touch "$S/stage$i.done"
 done
+progress "the guest finishes"
 wait_for "$S/finished" 60
 check $? "the guest went through combined $stages"
+progress "the guest powers off"
 touch "$S/stop"
 # the guest powers off by itself
 i=0
@@ -256,36 +338,18 @@ table=
 for c in $stages; do
 	i=$((i + 1))
 	[ -e "$S/stage$i.after" ] || break
-	cur=$(awk '/^Current/ { f = 1 } f && /^Combined:/ { print $2 }' "$S/stage$i.channels")
-	[ "$cur" = "$c" ]
-	check $? "stage $i: the guest runs $c combined channels"
-	ok=0
-	q=0
-	while [ $q -lt "$pairs" ]; do
-		grx=$(guest_delta $q rx "$S/stage$i.before" "$S/stage$i.after")
-		gtx=$(guest_delta $q tx "$S/stage$i.before" "$S/stage$i.after")
-		mrx=- mtx=- wcpu=-
-		if [ "$dev" = /dev/vhost-mq ]; then
-			mrx=$(module_delta $q rx "$W/mod$i.before" "$W/mod$i.after")
-			mtx=$(module_delta $q tx "$W/mod$i.before" "$W/mod$i.after")
-			wcpu="$(module_delta $q cpu "$W/mod$i.before" "$W/mod$i.after")t/cpu$(awk -v k=$q '$1 == k && $2 == "cpu" { print $4 }' "$W/mod$i.after")"
-		fi
-		if [ $q -lt "$c" ]; then
-			[ $((grx + gtx)) -gt 0 ] || ok=1
-			[ "$mrx" = - ] || [ $((mrx + mtx)) -gt 0 ] || ok=1
-		else
-			[ "$grx$gtx" = 00 ] || ok=1
-			[ "$mrx" = - ] || [ "$mrx$mtx" = 00 ] || ok=1
-		fi
-		table="$table$(printf '%5s %6s %4s %10s %10s %10s %10s %12s' "$i" "$c" "$q" \
-			"$grx" "$gtx" "$mrx" "$mtx" "$wcpu")
+	[ "$(cat "$S/stage$i.channels")" = "tx $c rx $c" ]
+	check $? "stage $i: the guest runs $c combined channels ($(cat "$S/stage$i.channels") queues)"
+	stage_table "$i" "$c" >"$W/table$i"
+	[ "$(tail -n 1 "$W/table$i")" = ok ]
+	check $? "stage $i: pairs 0..$((c - 1)) carried traffic, the others none"
+	table="$table$(sed '$d' "$W/table$i")
 "
-		q=$((q + 1))
-	done
-	check $ok "stage $i: pairs 0..$((c - 1)) carried traffic, the others none"
 	tx=$(awk '/SUM.*sender/ { print $6 }' "$S/stage$i.tx")
 	rx=$(awk '/SUM.*receiver/ { print $6 }' "$S/stage$i.rx")
 	echo "# $name stage $i: $c pairs, guest->host ${tx:-?} Mbit/s, host->guest ${rx:-?} Mbit/s"
+	[ -n "$tx" ] || echo "# $name stage $i: iperf3 guest->host: $(grep -m 1 -i 'error\|unable' "$S/stage$i.tx")"
+	[ -n "$rx" ] || echo "# $name stage $i: iperf3 host->guest: $(grep -m 1 -i 'error\|unable' "$S/stage$i.rx")"
 	echo "throughput $i $c ${tx:-0} ${rx:-0}" >>"$W/throughput"
 done
 grep -q " 0% packet loss" "$S/ping.log"
@@ -303,6 +367,7 @@ echo "# worker: CPU ticks of the pair's worker in the stage / the CPU it last ra
 printf '# %5s %6s %4s %10s %10s %10s %10s %12s\n' stage active pair guest_rx guest_tx module_rx module_tx worker
 printf '%s' "$table" | sed 's/^/# /'
 [ -n "${E2E_SUMMARY:-}" ] && cp "$W/throughput" "$E2E_SUMMARY"
+if [ "$failed" != 0 ] || [ -n "${E2E_TRACE:-}" ]; then show_trace; fi
 rm -rf "$W"
 echo "1..$n"
 exit $failed
