@@ -11,6 +11,6 @@ results=$JOBDIR/tap
 mkdir -p "$results"
 for dev in vhost-mq vhost-net; do
 	echo "[rig] test script e2e on /dev/$dev"
-	TAP_TIMEOUT=1000 tap_run "$results" "e2e-$dev" \
+	TAP_TIMEOUT=${E2E_TIMEOUT:-1200} tap_run "$results" "e2e-$dev" \
 		sh qemu-glue/e2e.sh -d "/dev/$dev" -q 4 -s "1 2 4 3 1"
 done
