@@ -59,9 +59,11 @@ static int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
 	return VMQ_CHAIN_OK;
 }
 
-static int vmq_env_read_indirect(struct vmq_chain_env *env, u64 table,
-				 u32 i, struct vmq_desc *desc)
+static int vmq_env_read_indirect(struct vmq_chain_env *env,
+				 const struct vmq_desc *ind, u32 i,
+				 struct vmq_desc *desc)
 {
+	u64 table = ind->addr;
 	u64 at = table + (u64)i * sizeof(*desc);
 
 	check(++env->steps <= MAX_STEPS);

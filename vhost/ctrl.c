@@ -49,9 +49,14 @@ static bool vmq_ctrl_one(struct vmq_dev *dev, const struct vmq_vq_chain *c)
 	size_t have;
 	u32 n;
 
+	/*
+	 * Whatever stops the queue here leaves its base at this chain, as
+	 * for the walker's errors: once the VMM restarts the ring the command
+	 * is fetched again and answered, and the guest (which waits for the
+	 * answer holding RTNL, in Linux) goes on.
+	 */
 	why = vmq_ctrl_check(c->out_len, c->in_len);
 	if (why) {
-		/* the base stays at the bad chain, as for the walker's */
 		vmq_vq_discard(vq, 1);
 		vmq_vq_error(vq, why);
 		return false;
@@ -59,6 +64,7 @@ static bool vmq_ctrl_one(struct vmq_dev *dev, const struct vmq_vq_chain *c)
 	have = min_t(u64, c->out_len, sizeof(buf));
 	iov_iter_init(&it, ITER_SOURCE, vq->iov, c->out, c->out_len);
 	if (copy_from_iter(buf, have, &it) != have) {
+		vmq_vq_discard(vq, 1);
 		vmq_vq_fault(vq, "control command unreadable");
 		return false;
 	}
@@ -67,11 +73,16 @@ static bool vmq_ctrl_one(struct vmq_dev *dev, const struct vmq_vq_chain *c)
 	/* the ack first: a chain we cannot answer changes nothing */
 	iov_iter_init(&it, ITER_DEST, vq->iov + c->out, c->in, c->in_len);
 	if (copy_to_iter(&ack, sizeof(ack), &it) != sizeof(ack)) {
+		vmq_vq_discard(vq, 1);
 		vmq_vq_fault(vq, "control ack unwritable");
 		return false;
 	}
-	if (unlikely(vmq_vq_has(vq, VHOST_F_LOG_ALL)))
-		vmq_vq_log_written(vq, sizeof(ack));
+	/* an ack the VMM's log misses is not given: nothing changes either */
+	if (unlikely(vmq_vq_has(vq, VHOST_F_LOG_ALL)) &&
+	    vmq_vq_log_written(vq, sizeof(ack))) {
+		vmq_vq_discard(vq, 1);
+		return false;
+	}
 	/* in effect before the guest can see the ack in the used ring */
 	if (n)
 		vmq_ctrl_set_active(dev, n, false);

@@ -33,7 +33,7 @@
 static unsigned int vmq_max_queue_pairs = 16;
 module_param_named(max_queue_pairs, vmq_max_queue_pairs, uint, 0444);
 MODULE_PARM_DESC(max_queue_pairs,
-		 "Most queue pairs one fd may serve in device mode (default 16)");
+		 "Most queue pairs one fd may serve in device mode (default 16, at most 64)");
 
 struct vmq_dev *vmq_dev_alloc(void)
 {
@@ -43,8 +43,8 @@ struct vmq_dev *vmq_dev_alloc(void)
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
 	if (!dev)
 		return NULL;
-	dev->pairs = kcalloc(VMQ_COMPAT_PAIRS, sizeof(*dev->pairs),
-			     GFP_KERNEL_ACCOUNT);
+	dev->pairs = kvcalloc(VMQ_COMPAT_PAIRS, sizeof(*dev->pairs),
+			      GFP_KERNEL_ACCOUNT);
 	if (!dev->pairs) {
 		kfree(dev);
 		return NULL;
@@ -103,8 +103,10 @@ static void vmq_dev_drop_owner(struct vmq_dev *dev)
 	dev->mm = NULL;
 	dev->acked_features = 0;
 	dev->backend_features = 0;
+	mutex_lock(&dev->cvq.mutex);
 	dev->active_pairs = 1;
 	dev->pair_changes = 0;
+	mutex_unlock(&dev->cvq.mutex);
 }
 
 void vmq_dev_free(struct vmq_dev *dev)
@@ -113,7 +115,7 @@ void vmq_dev_free(struct vmq_dev *dev)
 	vmq_dev_drop_owner(dev);
 	mutex_unlock(&dev->mutex);
 	mutex_destroy(&dev->mutex);
-	kfree(dev->pairs);
+	kvfree(dev->pairs);
 	kfree(dev);
 }
 
@@ -164,8 +166,13 @@ undo:
 		vmq_worker_destroy(dev->pairs[i].worker);
 		vmq_pair_set_worker(&dev->pairs[i], NULL);
 	}
+	/*
+	 * Only what was made here goes: the features (and so the header
+	 * lengths, EVENT_IDX, MRG_RXBUF, LOG_ALL of every vring) were set
+	 * before and hold for the SET_OWNER that is tried next.
+	 */
 	for (i = 0; i < dev->nvqs; i++)
-		vmq_vq_reset(vmq_dev_vq(dev, i));
+		vmq_vq_free_scratch(vmq_dev_vq(dev, i));
 	return err;
 }
 
@@ -433,9 +440,10 @@ static long vmq_set_pairs(struct vmq_dev *dev, void __user *argp)
 
 	if (get_user(n, (u32 __user *)argp))
 		return -EFAULT;
-	if (!n || n > vmq_max_queue_pairs)
+	if (!n || n > min_t(unsigned int, vmq_max_queue_pairs, VMQ_PAIRS_MAX))
 		return -EINVAL;
-	pairs = kcalloc(n, sizeof(*pairs), GFP_KERNEL_ACCOUNT);
+	/* 16 pairs take an order-6 block: no need for it to be contiguous */
+	pairs = kvcalloc(n, sizeof(*pairs), GFP_KERNEL_ACCOUNT);
 	if (!pairs)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
@@ -456,7 +464,7 @@ static long vmq_set_pairs(struct vmq_dev *dev, void __user *argp)
 		vmq_pair_set_features(&dev->pairs[i], dev->acked_features);
 out:
 	mutex_unlock(&dev->mutex);
-	kfree(pairs);
+	kvfree(pairs);
 	return ret;
 }
 
@@ -527,7 +535,17 @@ static long vmq_get_worker(struct vmq_dev *dev, void __user *argp)
 		ret = PTR_ERR(worker);
 		goto out;
 	}
+	/*
+	 * In the caller's pid namespace. The worker is a kthread of the
+	 * initial namespace (6.1 has no user worker a module could fork from
+	 * the owner), so a VMM in a namespace of its own cannot see it at
+	 * all: ESRCH rather than a tid of 0. Pinning it still works.
+	 */
 	w.tid = task_pid_vnr(worker->task);
+	if (!w.tid) {
+		ret = -ESRCH;
+		goto out;
+	}
 	if (copy_to_user(argp, &w, sizeof(w)))
 		ret = -EFAULT;
 out:
@@ -558,6 +576,16 @@ static long vmq_set_worker_affinity(struct vmq_dev *dev, void __user *argp)
 	worker = vmq_dev_worker(dev, a.pair);
 	if (IS_ERR(worker)) {
 		ret = PTR_ERR(worker);
+		goto out;
+	}
+	/*
+	 * Nowhere the caller could not run itself: its mask is bounded by
+	 * its cpuset, as the worker's (the worker joined the owner's cgroups)
+	 * should be. The cpuset's own mask is not exported to modules
+	 * (cpuset_cpus_allowed()), the caller's is as close as it gets.
+	 */
+	if (!cpumask_and(mask, mask, current->cpus_ptr)) {
+		ret = -EINVAL;
 		goto out;
 	}
 	ret = set_cpus_allowed_ptr(worker->task, mask);

@@ -9,6 +9,7 @@
 #include <linux/if_tap.h>
 #include <linux/if_tun.h>
 #include <linux/net.h>
+#include <linux/nospec.h>
 #include <linux/gfp.h>
 #include <linux/skbuff.h>
 #include <linux/ptr_ring.h>
@@ -70,7 +71,12 @@ static bool vmq_busy_poll(struct vmq_net_vq *nvq,
 	struct vmq_worker *worker = nvq->vq.poll.worker;
 	u64 end;
 
-	if (!nvq->vq.busyloop_timeout)
+	/*
+	 * Only on the pair's own worker, whose queue has_work() watches: a
+	 * run queued on another one just before the active pairs changed
+	 * would spin while work waited on the worker it runs on.
+	 */
+	if (!nvq->vq.busyloop_timeout || current != worker->task)
 		return false;
 	/* the guest sees what was delivered before we spin */
 	vmq_vq_flush_used(&nvq->vq);
@@ -146,10 +152,10 @@ static int vmq_tx_build(struct vmq_net_vq *nvq, struct socket *sock,
 			struct iov_iter *from)
 {
 	size_t len = iov_iter_count(from), hlen = nvq->sock_hlen;
-	int headroom = sock_flag(sock->sk, SOCK_XDP) ? XDP_PACKET_HEADROOM : 0;
-	int pad = SKB_DATA_ALIGN(NET_IP_ALIGN + NET_SKB_PAD + headroom + hlen);
-	int buflen = SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) +
-		     SKB_DATA_ALIGN(len + pad);
+	size_t headroom = sock_flag(sock->sk, SOCK_XDP) ? XDP_PACKET_HEADROOM : 0;
+	size_t pad = SKB_DATA_ALIGN(NET_IP_ALIGN + NET_SKB_PAD + headroom + hlen);
+	size_t buflen = SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) +
+			SKB_DATA_ALIGN(len + pad);
 	struct tun_xdp_hdr *hdr;
 	struct xdp_buff *xdp;
 	u16 csum_end;
@@ -236,6 +242,11 @@ static bool vmq_tx_one(struct vmq_net_vq *nvq, struct socket *sock,
 	size_t len = c->out_len - nvq->vhost_hlen;
 	int err = -ENOSPC, ok = 1;
 
+	/* longer than any tap takes: dropped, not copied (nor sized in int) */
+	if (unlikely(len > nvq->sock_hlen + VMQ_TX_FRAME_MAX)) {
+		vq->stats.drops[VHOST_MQ_DROP_TOO_BIG]++;
+		goto done;
+	}
 	iov_iter_init(&msg.msg_iter, ITER_SOURCE, vq->iov, c->out, c->out_len);
 	/* a header we provide for the tap is the guest's to drop */
 	iov_iter_advance(&msg.msg_iter, nvq->vhost_hlen);
@@ -263,6 +274,7 @@ static bool vmq_tx_one(struct vmq_net_vq *nvq, struct socket *sock,
 		vq->stats.packets++;
 		vq->stats.bytes += len - nvq->sock_hlen;
 	}
+done:
 	vmq_vq_push_head(vq, c->head, 0);
 	if (nvq->nxdp == VMQ_TX_BATCH)
 		vmq_tx_flush_batch(nvq, sock);
@@ -270,7 +282,7 @@ static bool vmq_tx_one(struct vmq_net_vq *nvq, struct socket *sock,
 	return true;
 }
 
-static void vmq_handle_tx(struct vmq_net_vq *nvq)
+static void vmq_handle_tx(struct vmq_net_vq *nvq, bool kicked)
 {
 	struct vmq_vq *vq = &nvq->vq;
 	struct vmq_vq_chain c;
@@ -279,10 +291,13 @@ static void vmq_handle_tx(struct vmq_net_vq *nvq)
 	int pkts = 0, r;
 
 	mutex_lock(&vq->mutex);
+	if (kicked)
+		vq->stats.kicks++;
 	sock = vq->backend;
 	if (!sock || vq->broken || !vmq_nvq_active(nvq))
 		goto out;
 	vq->stats.wakeups++;
+	vq->run_descs = 0;
 	vmq_poll_stop(&nvq->sock_poll);
 	vmq_vq_disable_notify(vq);
 	for (;;) {
@@ -314,11 +329,13 @@ static void vmq_handle_tx(struct vmq_net_vq *nvq)
 		if (vq->nheads >= VMQ_USED_BATCH)
 			vmq_vq_flush_used(vq);
 		total += len;
-		if (++pkts >= VMQ_WEIGHT_PKTS || total >= VMQ_WEIGHT_BYTES) {
+		if (++pkts >= VMQ_WEIGHT_PKTS || total >= VMQ_WEIGHT_BYTES ||
+		    vq->run_descs >= VMQ_WEIGHT_DESCS) {
 			/* budget spent: run again after the others */
 			vmq_poll_queue(&nvq->sock_poll);
 			break;
 		}
+		cond_resched();
 	}
 	vmq_tx_flush_batch(nvq, sock);
 	vmq_vq_flush_used(vq);
@@ -328,15 +345,12 @@ out:
 
 static void vmq_handle_tx_kick(struct vmq_work *work)
 {
-	struct vmq_net_vq *nvq = vmq_work_to_nvq(work, false, VMQ_VQ_TX);
-
-	nvq->vq.stats.kicks++;
-	vmq_handle_tx(nvq);
+	vmq_handle_tx(vmq_work_to_nvq(work, false, VMQ_VQ_TX), true);
 }
 
 static void vmq_handle_tx_net(struct vmq_work *work)
 {
-	vmq_handle_tx(vmq_work_to_nvq(work, true, VMQ_VQ_TX));
+	vmq_handle_tx(vmq_work_to_nvq(work, true, VMQ_VQ_TX), false);
 }
 
 /* ---- rx: tap -> guest ---------------------------------------------- */
@@ -501,10 +515,6 @@ static bool vmq_rx_one(struct vmq_net_vq *nvq, struct vmq_net_vq *src,
 		    sizeof(num_buffers))
 			goto fault;
 	}
-	vq->stats.packets++;
-	vq->stats.bytes += sock_len - nvq->sock_hlen;
-	if (src != nvq)
-		vq->stats.folded++;
 	return true;
 
 fault:
@@ -534,16 +544,26 @@ static bool vmq_rx_frame(struct vmq_net_vq *nvq, struct vmq_net_vq *src,
 		vmq_vq_disable_notify(vq);
 		return true;
 	}
-	if (!vmq_rx_one(nvq, src, sock, sock_len, iovs, heads)) {
-		vq->nheads = first;
-		vmq_vq_discard(vq, heads);
-		return !vq->broken;
+	if (!vmq_rx_one(nvq, src, sock, sock_len, iovs, heads))
+		goto undo;
+	if (unlikely(vmq_vq_has(vq, VHOST_F_LOG_ALL)) &&
+	    vmq_vq_log_written(vq, sock_len + nvq->vhost_hlen)) {
+		/* the frame is gone from the tap; its buffers stay the guest's */
+		vq->stats.drops[VHOST_MQ_DROP_LOG_FAULT]++;
+		goto undo;
 	}
-	if (unlikely(vmq_vq_has(vq, VHOST_F_LOG_ALL)))
-		vmq_vq_log_written(vq, sock_len + nvq->vhost_hlen);
+	vq->stats.packets++;
+	vq->stats.bytes += sock_len - nvq->sock_hlen;
+	if (src != nvq)
+		vq->stats.folded++;
 	if (vq->nheads >= VMQ_USED_BATCH)
 		vmq_vq_flush_used(vq);
 	return true;
+
+undo:
+	vq->nheads = first;
+	vmq_vq_discard(vq, heads);
+	return !vq->broken;
 }
 
 /* what one run of an rx handler may still do */
@@ -553,76 +573,124 @@ struct vmq_rx_budget {
 	size_t total;
 };
 
+/* frames one tap queue delivers in its turn while others wait theirs */
+#define VMQ_RX_TURN		16
+
+/* how a turn of vmq_rx_drain() ended */
+enum vmq_rx_turn {
+	VMQ_RX_EMPTY,		/* the tap queue ran dry */
+	VMQ_RX_MORE,		/* its turn is over, frames wait */
+	VMQ_RX_STOP,		/* the ring or the budget ends the run */
+};
+
 /*
- * Deliver the frames waiting on @src's tap queue into @nvq's ring (src is
- * nvq itself, or an inactive pair folded onto it). False when the ring or
- * the budget stops the run.
+ * Deliver up to @turn frames waiting on @src's tap queue into @nvq's ring
+ * (src is nvq itself, or an inactive pair folded onto it). Busy polling
+ * spins only on a queue that has the ring to itself.
  */
-static bool vmq_rx_drain(struct vmq_net_vq *nvq, struct vmq_net_vq *src,
-			 struct vmq_rx_budget *b)
+static enum vmq_rx_turn vmq_rx_drain(struct vmq_net_vq *nvq,
+				     struct vmq_net_vq *src,
+				     struct vmq_rx_budget *b, unsigned int turn)
 {
 	struct socket *sock = src->vq.backend;
+	unsigned int done = 0;
 	size_t sock_len;
 
 	for (;;) {
 		sock_len = vmq_rx_peek(src);
 		if (!sock_len) {
-			if (src == nvq && vmq_busy_poll(nvq, vmq_rx_ready))
+			if (turn == UINT_MAX &&
+			    vmq_busy_poll(nvq, vmq_rx_ready))
 				continue;
-			return true;
+			return VMQ_RX_EMPTY;
 		}
-		/* every frame counts, delivered or dropped */
+		if (done++ == turn)
+			return VMQ_RX_MORE;
+		/* every frame counts, delivered or dropped, and every walk */
 		if (b->pkts++ >= VMQ_WEIGHT_PKTS ||
-		    b->total >= VMQ_WEIGHT_BYTES) {
+		    b->total >= VMQ_WEIGHT_BYTES ||
+		    nvq->vq.run_descs >= VMQ_WEIGHT_DESCS) {
 			vmq_poll_queue(&nvq->sock_poll);
-			return false;
+			return VMQ_RX_STOP;
 		}
 		sock_len += src->sock_hlen;
 		b->total += sock_len;
 		if (!vmq_rx_frame(nvq, src, sock, sock_len, b->quota))
-			return false;
+			return VMQ_RX_STOP;
+		cond_resched();
 	}
 }
 
 /*
- * The tap queues of inactive pairs folded onto this one: pairs idx +
- * nactive, idx + 2 * nactive, ... Each is checked under its own mutex
- * (nested: always a higher index than ours) to still fold onto us.
+ * Source @m of this ring: 0 is its own tap queue, m > 0 the queue of
+ * inactive pair idx + m * nactive, folded onto it, under that vring's
+ * mutex (checked again there to still fold onto us). The rx mutexes
+ * nest in one order only, a higher pair's inside a lower one's: each
+ * pair's rx mutex has a lock class of its own (vmq_pair_init()), so
+ * lockdep learns that order and reports any other.
  */
-static void vmq_rx_drain_folded(struct vmq_net_vq *nvq,
-				struct vmq_rx_budget *b)
+static enum vmq_rx_turn vmq_rx_source(struct vmq_net_vq *nvq, unsigned int m,
+				      unsigned int nsrc,
+				      struct vmq_rx_budget *b)
 {
-	unsigned int idx = nvq->vq.index / 2, k;
+	unsigned int idx = nvq->vq.index / 2;
+	enum vmq_rx_turn r = VMQ_RX_EMPTY;
 	struct vmq_net_vq *src;
-	bool more = true;
 
-	for (k = idx + nvq->nactive; more && k < vmq_nvq_pair(nvq)->npairs;
-	     k += nvq->nactive) {
-		src = &vmq_nvq_sibling(nvq, k)->nvq[VMQ_VQ_RX];
-		mutex_lock_nested(&src->vq.mutex, SINGLE_DEPTH_NESTING);
-		if (src->target == idx && src->vq.backend)
-			more = vmq_rx_drain(nvq, src, b);
-		mutex_unlock(&src->vq.mutex);
-	}
+	if (!m)
+		return vmq_rx_drain(nvq, nvq, b,
+				    nsrc == 1 ? UINT_MAX : VMQ_RX_TURN);
+	src = &vmq_nvq_sibling(nvq, idx + m * nvq->nactive)->nvq[VMQ_VQ_RX];
+	mutex_lock(&src->vq.mutex);
+	if (src->target == idx && src->vq.backend)
+		r = vmq_rx_drain(nvq, src, b, VMQ_RX_TURN);
+	mutex_unlock(&src->vq.mutex);
+	return r;
 }
 
-static void vmq_handle_rx(struct vmq_net_vq *nvq)
+/*
+ * One run: the own tap queue and those folded onto it take turns of
+ * VMQ_RX_TURN frames, from the source the last run stopped at, until all
+ * are dry or the ring or the budget stops the run; no queue waits for
+ * another to run dry (a flood on one would fill the others until tun
+ * drops). Returns true when every source ran dry.
+ */
+static bool vmq_rx_run(struct vmq_net_vq *nvq, struct vmq_rx_budget *b)
+{
+	unsigned int idx = nvq->vq.index / 2, nactive = nvq->nactive;
+	unsigned int nsrc = (vmq_nvq_pair(nvq)->npairs - 1 - idx) / nactive + 1;
+	unsigned int m = nvq->rx_turn % nsrc, dry = 0;
+	enum vmq_rx_turn r;
+
+	while (dry < nsrc) {
+		r = vmq_rx_source(nvq, m, nsrc, b);
+		if (r == VMQ_RX_STOP)
+			break;
+		dry = r == VMQ_RX_EMPTY ? dry + 1 : 0;
+		m = (m + 1) % nsrc;
+	}
+	nvq->rx_turn = m;
+	return dry >= nsrc;
+}
+
+static void vmq_handle_rx(struct vmq_net_vq *nvq, bool kicked)
 {
 	struct vmq_vq *vq = &nvq->vq;
 	struct vmq_rx_budget b = { 0 };
 	bool drained;
 
 	mutex_lock(&vq->mutex);
+	if (kicked)
+		vq->stats.kicks++;
 	if (!vq->backend || vq->broken || !vmq_nvq_active(nvq))
 		goto out;
 	vq->stats.wakeups++;
+	vq->run_descs = 0;
 	vmq_vq_disable_notify(vq);
 	/* frames that come while we drain need not wake us */
 	vmq_poll_pause(&nvq->sock_poll);
 	b.quota = vmq_vq_has(vq, VIRTIO_NET_F_MRG_RXBUF) ? UIO_MAXIOV : 1;
-	drained = vmq_rx_drain(nvq, nvq, &b);
-	if (drained && nvq->nactive < vmq_nvq_pair(nvq)->npairs)
-		vmq_rx_drain_folded(nvq, &b);
+	drained = vmq_rx_run(nvq, &b);
 	vmq_vq_flush_used(vq);
 	vmq_poll_resume(&nvq->sock_poll);
 	/*
@@ -638,10 +706,7 @@ out:
 
 static void vmq_handle_rx_kick(struct vmq_work *work)
 {
-	struct vmq_net_vq *nvq = vmq_work_to_nvq(work, false, VMQ_VQ_RX);
-
-	nvq->vq.stats.kicks++;
-	vmq_handle_rx(nvq);
+	vmq_handle_rx(vmq_work_to_nvq(work, false, VMQ_VQ_RX), true);
 }
 
 /*
@@ -653,10 +718,16 @@ static void vmq_handle_rx_net(struct vmq_work *work)
 	struct vmq_net_vq *src = vmq_work_to_nvq(work, true, VMQ_VQ_RX);
 	unsigned int target = READ_ONCE(src->target);
 
-	vmq_handle_rx(&vmq_nvq_sibling(src, target)->nvq[VMQ_VQ_RX]);
+	vmq_handle_rx(&vmq_nvq_sibling(src, target)->nvq[VMQ_VQ_RX], false);
 }
 
 /* ---- the pair and its backends -------------------------------------- */
+
+/*
+ * One lock class for the rx vring mutex of each pair index, so that
+ * lockdep checks the order queue folding nests them in (vmq_rx_source()).
+ */
+static struct lock_class_key vmq_rx_mutex_keys[VMQ_PAIRS_MAX];
 
 void vmq_pair_init(struct vmq_pair *pair, unsigned int index,
 		   unsigned int npairs)
@@ -671,6 +742,7 @@ void vmq_pair_init(struct vmq_pair *pair, unsigned int index,
 	rx->nactive = npairs;
 	tx->nactive = npairs;
 	vmq_vq_init(&rx->vq, 2 * index + VMQ_VQ_RX, vmq_handle_rx_kick);
+	lockdep_set_class(&rx->vq.mutex, &vmq_rx_mutex_keys[index]);
 	vmq_vq_init(&tx->vq, 2 * index + VMQ_VQ_TX, vmq_handle_tx_kick);
 	vmq_poll_init(&rx->sock_poll, vmq_handle_rx_net, EPOLLIN);
 	vmq_poll_init(&tx->sock_poll, vmq_handle_tx_net, EPOLLOUT);
@@ -889,7 +961,7 @@ long vmq_net_set_backend(struct vmq_dev *dev, u32 index, int fd)
 		r = vmq_ctrl_set_backend(dev, fd);
 		goto out;
 	}
-	nvq = vmq_dev_nvq(dev, index);
+	nvq = vmq_dev_nvq(dev, array_index_nospec(index, 2 * dev->npairs));
 	mutex_lock(&nvq->vq.mutex);
 	if (!vmq_vq_access_ok(&nvq->vq)) {
 		r = -EFAULT;

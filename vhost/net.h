@@ -6,6 +6,7 @@
 #ifndef VMQ_NET_H
 #define VMQ_NET_H
 
+#include <linux/if_vlan.h>
 #include <linux/mm_types.h>
 #include <net/xdp.h>
 
@@ -15,9 +16,25 @@
 struct vmq_dev;
 struct socket;
 
-/* per-run budgets: no guest may keep a worker to itself */
+/*
+ * Per-run budgets: no guest may keep a worker to itself, with frames,
+ * bytes or descriptors (a chain holds at most UIO_MAXIOV buffers, each
+ * of which may sit behind an indirect descriptor: one chain costs 2048
+ * reads at most, a run about eight of those).
+ */
 #define VMQ_WEIGHT_PKTS		256
 #define VMQ_WEIGHT_BYTES	0x80000
+#define VMQ_WEIGHT_DESCS	16384
+
+/*
+ * The longest tx frame a tap takes, vnet header aside: 64 KiB of GSO
+ * payload behind an Ethernet header with two VLAN tags. Longer ones are
+ * dropped before a byte is copied.
+ */
+#define VMQ_TX_FRAME_MAX	(0x10000 + VLAN_ETH_HLEN + VLAN_HLEN)
+
+/* Most queue pairs one device may have (max_queue_pairs is capped to it). */
+#define VMQ_PAIRS_MAX		64
 
 /* tx frames handed to tun in one sendmsg */
 #define VMQ_TX_BATCH		64
@@ -48,6 +65,8 @@ struct vmq_net_vq {
 	 */
 	unsigned int target;
 	unsigned int nactive;		/* active pairs, as of that choice */
+	/* rx: the source (own queue or folded) whose turn comes next */
+	unsigned int rx_turn;
 	/* tx only: frames built for tun but not yet sent, and their pages */
 	struct xdp_buff xdp[VMQ_TX_BATCH];
 	unsigned int nxdp;

@@ -29,6 +29,17 @@ void vmq_vq_init(struct vmq_vq *vq, unsigned int index, vmq_work_fn_t kick)
 	vmq_poll_init(&vq->poll, kick, EPOLLIN);
 }
 
+/* Only the scratch buffers: the ring's setup and features stay. */
+void vmq_vq_free_scratch(struct vmq_vq *vq)
+{
+	kfree(vq->iov);
+	kfree(vq->heads);
+	kfree(vq->log);
+	vq->iov = NULL;
+	vq->heads = NULL;
+	vq->log = NULL;
+}
+
 int vmq_vq_alloc_scratch(struct vmq_vq *vq)
 {
 	vq->iov = kmalloc_array(UIO_MAXIOV, sizeof(*vq->iov),
@@ -39,12 +50,7 @@ int vmq_vq_alloc_scratch(struct vmq_vq *vq)
 				GFP_KERNEL_ACCOUNT);
 	if (vq->iov && vq->heads && vq->log)
 		return 0;
-	kfree(vq->iov);
-	kfree(vq->heads);
-	kfree(vq->log);
-	vq->iov = NULL;
-	vq->heads = NULL;
-	vq->log = NULL;
+	vmq_vq_free_scratch(vq);
 	return -ENOMEM;
 }
 
@@ -69,9 +75,7 @@ void vmq_vq_reset(struct vmq_vq *vq)
 		fput(vq->kick);
 	vmq_ctx_put(&vq->call_ctx);
 	vmq_ctx_put(&vq->error_ctx);
-	kfree(vq->iov);
-	kfree(vq->heads);
-	kfree(vq->log);
+	vmq_vq_free_scratch(vq);
 	memset_startat(vq, 0, num);
 	vmq_poll_init(&vq->poll, kick, EPOLLIN);
 }
@@ -129,8 +133,9 @@ static int vmq_vq_put_used_flags(struct vmq_vq *vq)
 	if (vq->log_used) {
 		/* flags before log: pairs with the VMM's read of the log */
 		smp_wmb();
-		vmq_vq_log_used(vq, offsetof(struct vring_used, flags),
-				sizeof(vq->used->flags));
+		if (vmq_vq_log_used(vq, offsetof(struct vring_used, flags),
+				    sizeof(vq->used->flags)))
+			return -EFAULT;
 		vmq_vq_log_signal(vq);
 	}
 	return 0;
@@ -159,19 +164,22 @@ int vmq_vq_init_access(struct vmq_vq *vq)
 }
 
 /*
- * Stop the vring for @why: counted and signalled once, however many
- * accesses fail on the way out, until the VMM restarts it.
+ * Stop the vring for @why: counted once, however many accesses fail on
+ * the way out, until the VMM restarts it. From here on no chain is taken
+ * (vmq_vq_next_chain() refuses) and the handler undoes the frame it was
+ * on; the error eventfd fires when the handler publishes what it had
+ * finished before the stop (vmq_vq_flush_used(), which every run ends
+ * with), so that nothing reaches the ring after the signal.
  */
 static void vmq_vq_stop(struct vmq_vq *vq, enum vmq_chain_error why)
 {
 	if (vq->broken)
 		return;
 	vq->broken = true;
+	vq->error_pending = true;
 	vq->stats.errors++;
 	if (why > VMQ_CHAIN_OK && why < VMQ_CHAIN_NR_ERRORS)
 		vq->stats.chain_errors[why]++;
-	if (vq->error_ctx)
-		eventfd_signal(vq->error_ctx, 1);
 }
 
 /* Ring or buffer memory the device cannot read or write. */
@@ -196,6 +204,11 @@ struct vmq_chain_env {
 	int iov;		/* next free iovec */
 	int out, in;		/* iovecs per direction */
 	bool log;
+	unsigned int descs;	/* descriptors read */
+	/* the indirect table last read, translated once */
+	u64 ind_addr;
+	u32 ind_len;
+	struct vring_desc __user *ind;	/* NULL: not in one region */
 };
 
 static void vmq_desc_from_ring(struct vmq_desc *desc,
@@ -212,10 +225,9 @@ static void vmq_desc_from_ring(struct vmq_desc *desc,
  * use what we read. Four loads in one user access window (cheaper than a
  * copy_from_user() into the stack, which hardened usercopy checks).
  */
-static int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
-			     struct vmq_desc *desc)
+static int vmq_read_user_desc(const struct vring_desc __user *d,
+			      struct vmq_desc *desc)
 {
-	struct vring_desc __user *d = env->vq->desc + i;
 	struct vring_desc raw;
 
 	if (!user_access_begin(d, sizeof(*d)))
@@ -233,15 +245,40 @@ fault:
 	return VMQ_CHAIN_EFAULT;
 }
 
-static int vmq_env_read_indirect(struct vmq_chain_env *env, u64 table,
-				 u32 i, struct vmq_desc *desc)
+static int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
+			     struct vmq_desc *desc)
+{
+	env->descs++;
+	return vmq_read_user_desc(env->vq->desc + i, desc);
+}
+
+/*
+ * An indirect table is translated once, as a whole (as vhost-net does:
+ * a table reaching outside guest memory is refused whatever the chain
+ * uses of it), and read in place when it lies in one region; one that
+ * spans regions is read entry by entry.
+ */
+static int vmq_env_read_indirect(struct vmq_chain_env *env,
+				 const struct vmq_desc *ind, u32 i,
+				 struct vmq_desc *desc)
 {
 	struct vring_desc raw;
 	struct iovec iov[2];
 	struct iov_iter iter;
 	int n;
 
-	n = vmq_mem_translate(env->vq->mem, table + (u64)i * sizeof(raw),
+	env->descs++;
+	if (!i || ind->addr != env->ind_addr || ind->len != env->ind_len) {
+		n = vmq_mem_translate(env->vq->mem, ind->addr, ind->len, iov, 1);
+		if (n == -EFAULT)
+			return VMQ_CHAIN_BAD_ADDR;
+		env->ind_addr = ind->addr;
+		env->ind_len = ind->len;
+		env->ind = n == 1 ? iov[0].iov_base : NULL;
+	}
+	if (env->ind)
+		return vmq_read_user_desc(env->ind + i, desc);
+	n = vmq_mem_translate(env->vq->mem, ind->addr + (u64)i * sizeof(raw),
 			      sizeof(raw), iov, ARRAY_SIZE(iov));
 	if (n < 0)
 		return VMQ_CHAIN_BAD_ADDR;
@@ -256,14 +293,26 @@ static int vmq_env_add_seg(struct vmq_chain_env *env, u64 addr, u32 len,
 			   bool write)
 {
 	struct vmq_vq *vq = env->vq;
-	int n;
+	int n = 1;
 
-	n = vmq_mem_translate(vq->mem, addr, len, vq->iov + env->iov,
-			      UIO_MAXIOV - env->iov);
-	if (n == -ENOBUFS)
-		return VMQ_CHAIN_TOO_MANY_SEGS;
-	if (n < 0)
-		return VMQ_CHAIN_BAD_ADDR;
+	/*
+	 * A buffer of length 0 takes an iovec of its own too, so no chain
+	 * (and no rx frame) holds more than UIO_MAXIOV descriptors however
+	 * short, and its direction counts like any other's.
+	 */
+	if (!len) {
+		if (env->iov == UIO_MAXIOV)
+			return VMQ_CHAIN_TOO_MANY_SEGS;
+		vq->iov[env->iov].iov_base = NULL;
+		vq->iov[env->iov].iov_len = 0;
+	} else {
+		n = vmq_mem_translate(vq->mem, addr, len, vq->iov + env->iov,
+				      UIO_MAXIOV - env->iov);
+		if (n == -ENOBUFS)
+			return VMQ_CHAIN_TOO_MANY_SEGS;
+		if (n < 0)
+			return VMQ_CHAIN_BAD_ADDR;
+	}
 	env->iov += n;
 	if (write)
 		env->in += n;
@@ -282,7 +331,9 @@ static int vmq_env_add_seg(struct vmq_chain_env *env, u64 addr, u32 len,
 
 /*
  * Read the guest's avail idx. Returns false (queue stopped) if it cannot
- * be read or claims more new entries than the ring holds.
+ * be read, claims more new entries than the ring holds, or more buffers
+ * outstanding than the ring holds: beyond the used idx we published, of
+ * which the chains we took and have not returned yet are part.
  */
 static bool vmq_vq_read_avail_idx(struct vmq_vq *vq)
 {
@@ -294,7 +345,8 @@ static bool vmq_vq_read_avail_idx(struct vmq_vq *vq)
 		return false;
 	}
 	idx = vq16_to_cpu(raw);
-	if (!vmq_avail_idx_valid(idx, vq->last_avail_idx, vq->num)) {
+	if (!vmq_avail_idx_valid(idx, vq->last_avail_idx, vq->num) ||
+	    !vmq_avail_idx_valid(idx, vq->last_used_idx, vq->num)) {
 		vmq_vq_error(vq, VMQ_CHAIN_AVAIL_IDX);
 		return false;
 	}
@@ -345,6 +397,9 @@ int vmq_vq_next_chain(struct vmq_vq *vq, int iov_first,
 	__virtio16 raw;
 	int err;
 
+	/* stopped: not one more chain until the VMM restarts the ring */
+	if (unlikely(vq->broken))
+		return -EINVAL;
 	/* a chain that starts a frame starts its dirty-log record too */
 	if (!iov_first)
 		vq->nlog = 0;
@@ -365,6 +420,8 @@ int vmq_vq_next_chain(struct vmq_vq *vq, int iov_first,
 		return -EFAULT;
 	}
 	err = vmq_chain_walk(&env, vq16_to_cpu(raw), vq->num, &found);
+	/* what the walk cost, refused or not, goes on the run's budget */
+	vq->run_descs += env.descs;
 	if (err) {
 		vmq_vq_error(vq, err);
 		return -EINVAL;
@@ -435,8 +492,12 @@ bool vmq_vq_enable_notify(struct vmq_vq *vq)
 		if (vq->log_used) {
 			/* event before log */
 			smp_wmb();
-			vmq_vq_log_used(vq, (void __user *)event -
-					(void __user *)vq->used, sizeof(*event));
+			if (vmq_vq_log_used(vq, (void __user *)event -
+					    (void __user *)vq->used,
+					    sizeof(*event))) {
+				vmq_vq_fault(vq, "dirty log unwritable");
+				return false;
+			}
 			vmq_vq_log_signal(vq);
 		}
 	}
@@ -517,20 +578,24 @@ static int vmq_vq_write_used(struct vmq_vq *vq, u32 start,
 }
 
 /* Publish the queued used entries and interrupt the guest if it asks. */
-void vmq_vq_flush_used(struct vmq_vq *vq)
+static void vmq_vq_publish(struct vmq_vq *vq)
 {
-	unsigned int n = vq->nheads, first;
+	unsigned int n = vq->nheads, done, piece;
 	u16 old = vq->last_used_idx, new = old + n;
-	u32 start = old & (vq->num - 1);
+	u32 start;
 
-	if (!n)
-		return;
 	vq->nheads = 0;
-	/* the batch may wrap around the end of the ring */
-	first = min(n, vq->num - start);
-	if (vmq_vq_write_used(vq, start, vq->heads, first) ||
-	    (n > first && vmq_vq_write_used(vq, 0, vq->heads + first, n - first)))
-		goto fault;
+	/*
+	 * In pieces that each end at the ring's end at the latest: never a
+	 * byte past it, however many entries there are (vmq_vq_next_chain()
+	 * keeps them to num).
+	 */
+	for (done = 0; done < n; done += piece) {
+		start = (u16)(old + done) & (vq->num - 1);
+		piece = min(n - done, vq->num - start);
+		if (vmq_vq_write_used(vq, start, vq->heads + done, piece))
+			goto fault;
+	}
 	vq->last_used_idx = new;
 	/*
 	 * Entries before the idx that publishes them: pairs with the guest's
@@ -542,8 +607,9 @@ void vmq_vq_flush_used(struct vmq_vq *vq)
 	if (vq->log_used) {
 		/* idx before log */
 		smp_wmb();
-		vmq_vq_log_used(vq, offsetof(struct vring_used, idx),
-				sizeof(vq->used->idx));
+		if (vmq_vq_log_used(vq, offsetof(struct vring_used, idx),
+				    sizeof(vq->used->idx)))
+			goto log_fault;
 		vmq_vq_log_signal(vq);
 	}
 	/* signalled_used fell out of the window if the idx wrapped past it */
@@ -554,10 +620,32 @@ void vmq_vq_flush_used(struct vmq_vq *vq)
 
 fault:
 	vmq_vq_fault(vq, "used ring unwritable");
+	return;
+log_fault:
+	vmq_vq_fault(vq, "dirty log unwritable");
 }
 
-/* Mark the first @len bytes of the logged in-buffers dirty. */
-void vmq_vq_log_written(struct vmq_vq *vq, u64 len)
+/*
+ * Publish what the handler finished, then, if the vring stopped during
+ * this run, tell the VMM: the error eventfd is the last thing it does.
+ */
+void vmq_vq_flush_used(struct vmq_vq *vq)
+{
+	if (vq->nheads)
+		vmq_vq_publish(vq);
+	if (unlikely(vq->error_pending)) {
+		vq->error_pending = false;
+		if (vq->error_ctx)
+			eventfd_signal(vq->error_ctx, 1);
+	}
+}
+
+/*
+ * Mark the first @len bytes of the logged in-buffers dirty. On failure the
+ * vring is stopped and the caller undoes the buffers: a write the VMM
+ * cannot see in its log must not reach the guest's used ring.
+ */
+int vmq_vq_log_written(struct vmq_vq *vq, u64 len)
 {
 	unsigned int i;
 	u64 l;
@@ -568,11 +656,12 @@ void vmq_vq_log_written(struct vmq_vq *vq, u64 len)
 		l = min(vq->log[i].len, len);
 		if (vmq_log_write(vq->log_base, vq->log[i].gpa, l)) {
 			vmq_vq_fault(vq, "dirty log unwritable");
-			return;
+			return -EFAULT;
 		}
 		len -= l;
 	}
 	vmq_vq_log_signal(vq);
+	return 0;
 }
 
 static long vmq_vq_set_num(struct vmq_vq *vq, void __user *argp)
@@ -747,6 +836,9 @@ long vmq_vq_ioctl(struct vmq_vq *vq, unsigned int cmd, void __user *argp)
 		break;
 	case VHOST_SET_VRING_ERR:
 		ret = vmq_vq_set_ctx(&vq->error_ctx, argp);
+		/* an eventfd set after the stop hears of it too */
+		if (!ret && vq->broken && vq->error_ctx)
+			eventfd_signal(vq->error_ctx, 1);
 		break;
 	case VHOST_SET_VRING_BUSYLOOP_TIMEOUT:
 	case VHOST_GET_VRING_BUSYLOOP_TIMEOUT:

@@ -88,6 +88,10 @@ struct vmq_vq {
 
 	void *backend;			/* the device's; NULL: inactive */
 	bool broken;			/* a guest error stopped the queue */
+	/* stopped in this run; the error eventfd fires as the run ends */
+	bool error_pending;
+	/* descriptors read in this run, for the handler's budget */
+	unsigned int run_descs;
 
 	/* cursors, in ring index space (free-running u16) */
 	u16 last_avail_idx;		/* next entry we consume */
@@ -119,6 +123,7 @@ struct vmq_vq {
 
 void vmq_vq_init(struct vmq_vq *vq, unsigned int index, vmq_work_fn_t kick);
 int vmq_vq_alloc_scratch(struct vmq_vq *vq);
+void vmq_vq_free_scratch(struct vmq_vq *vq);
 void vmq_vq_reset(struct vmq_vq *vq);
 long vmq_vq_ioctl(struct vmq_vq *vq, unsigned int cmd, void __user *argp);
 
@@ -143,6 +148,6 @@ bool vmq_vq_avail_empty(struct vmq_vq *vq);
 
 void vmq_vq_push_head(struct vmq_vq *vq, u16 head, u32 len);
 void vmq_vq_flush_used(struct vmq_vq *vq);
-void vmq_vq_log_written(struct vmq_vq *vq, u64 len);
+int vmq_vq_log_written(struct vmq_vq *vq, u64 len);
 
 #endif /* VMQ_VQ_H */

@@ -33,13 +33,13 @@ enum vmq_chain_error {
 	VMQ_CHAIN_NESTED_INDIRECT,	/* indirect inside an indirect table */
 	VMQ_CHAIN_BAD_INDIRECT,		/* indirect length 0, %16, too large */
 	VMQ_CHAIN_OUT_AFTER_IN,		/* readable after a writable buffer */
-	VMQ_CHAIN_TOO_MANY_SEGS,	/* more buffers than we can map */
+	VMQ_CHAIN_TOO_MANY_SEGS,	/* more buffers (even empty) than iovecs */
 	VMQ_CHAIN_BAD_ADDR,		/* buffer outside guest memory */
 	VMQ_CHAIN_WRONG_DIRECTION,	/* tx chain writable, rx readable */
 	VMQ_CHAIN_TOO_SHORT,		/* tx chain without a frame */
 	VMQ_CHAIN_CTRL_NO_HEADER,	/* ctrl chain without class+command */
 	VMQ_CHAIN_CTRL_NO_ACK,		/* ctrl chain without a writable ack */
-	VMQ_CHAIN_AVAIL_IDX,		/* avail idx more than the ring ahead */
+	VMQ_CHAIN_AVAIL_IDX,		/* more than num buffers outstanding */
 	VMQ_CHAIN_MEM_FAULT,		/* ring or buffer memory inaccessible */
 	VMQ_CHAIN_NR_ERRORS
 };

@@ -14,9 +14,12 @@
  *   int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
  *                         struct vmq_desc *desc);
  *	entry i of the ring's descriptor table (i < num is checked here);
- *   int vmq_env_read_indirect(struct vmq_chain_env *env, u64 table,
- *                             u32 i, struct vmq_desc *desc);
- *	entry i of the indirect table at guest address table;
+ *   int vmq_env_read_indirect(struct vmq_chain_env *env,
+ *                             const struct vmq_desc *ind, u32 i,
+ *                             struct vmq_desc *desc);
+ *	entry i of the indirect table that @ind describes (its address and
+ *	length, checked here: i < ind->len / 16, which the includer may use
+ *	to translate the whole table once);
  *   int vmq_env_add_seg(struct vmq_chain_env *env, u64 addr, u32 len,
  *                       bool write);
  *	one buffer of the chain, in order.
@@ -31,8 +34,9 @@
 struct vmq_chain_env;
 static int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
 			     struct vmq_desc *desc);
-static int vmq_env_read_indirect(struct vmq_chain_env *env, u64 table,
-				 u32 i, struct vmq_desc *desc);
+static int vmq_env_read_indirect(struct vmq_chain_env *env,
+				 const struct vmq_desc *ind, u32 i,
+				 struct vmq_desc *desc);
 static int vmq_env_add_seg(struct vmq_chain_env *env, u64 addr, u32 len,
 			   bool write);
 
@@ -76,7 +80,7 @@ static inline int vmq_chain_walk_table(struct vmq_chain_env *env,
 		/* more descriptors than the table holds: it loops */
 		if (++seen > count)
 			return VMQ_CHAIN_LOOP;
-		err = ind ? vmq_env_read_indirect(env, ind->addr, i, &desc) :
+		err = ind ? vmq_env_read_indirect(env, ind, i, &desc) :
 			    vmq_env_read_desc(env, i, &desc);
 		if (err)
 			return err;

@@ -39,12 +39,15 @@ static inline size_t vmq_used_ring_size(u32 num, bool event_idx)
 
 /*
  * The guest may only add buffers it has room for: a new avail idx more
- * than num entries ahead of what we consumed is a broken or hostile guest.
+ * than num entries ahead of @from is a broken or hostile guest. @from is
+ * what the device consumed (the avail idx may not run past the ring), and
+ * also what it returned in the used ring: a guest reuses a descriptor
+ * only once it is used, so no more than num buffers are ever outstanding,
+ * and the device never holds more used entries than the ring has room for.
  */
-static inline bool vmq_avail_idx_valid(u16 avail_idx, u16 last_avail_idx,
-				       u32 num)
+static inline bool vmq_avail_idx_valid(u16 avail_idx, u16 from, u32 num)
 {
-	return (u16)(avail_idx - last_avail_idx) <= num;
+	return (u16)(avail_idx - from) <= num;
 }
 
 /*

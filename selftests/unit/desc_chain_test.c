@@ -31,9 +31,12 @@ static int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
 	return 0;
 }
 
-static int vmq_env_read_indirect(struct vmq_chain_env *env, u64 table,
-				 u32 i, struct vmq_desc *desc)
+static int vmq_env_read_indirect(struct vmq_chain_env *env,
+				 const struct vmq_desc *ind, u32 i,
+				 struct vmq_desc *desc)
 {
+	u64 table = ind->addr;
+
 	if (table != 0x1000 && table != 0x2000)
 		return VMQ_CHAIN_BAD_ADDR;
 	*desc = env->ind[table / 0x1000 - 1][i];

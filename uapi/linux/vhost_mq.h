@@ -64,10 +64,17 @@
  */
 enum vhost_mq_drop {
 	VHOST_MQ_DROP_TAP_REFUSED,	/* tx: the tap rejected the frame */
-	VHOST_MQ_DROP_TOO_BIG,		/* rx: larger than the guest's buffers */
+	/* rx: larger than the guest's buffers; tx: longer than a tap takes
+	 * (64 KiB and an Ethernet header with two VLAN tags)
+	 */
+	VHOST_MQ_DROP_TOO_BIG,
 	VHOST_MQ_DROP_RECV_FAILED,	/* rx: the tap failed to deliver it */
 	VHOST_MQ_DROP_TAP_GONE,		/* tx: the tap queue went away */
 	VHOST_MQ_DROP_CTRL_REJECTED,	/* control vq: a command got ERR */
+	/* rx: the dirty log was unwritable: the frame was not published
+	 * and the vring stopped
+	 */
+	VHOST_MQ_DROP_LOG_FAULT,
 	VHOST_MQ_DROP_MAX = 8
 };
 
@@ -83,13 +90,15 @@ enum vhost_mq_chain_error {
 	VHOST_MQ_CHAIN_NESTED_INDIRECT,	/* indirect table in an indirect table */
 	VHOST_MQ_CHAIN_BAD_INDIRECT,	/* indirect length 0, not %16, too big */
 	VHOST_MQ_CHAIN_OUT_AFTER_IN,	/* readable buffer after a writable one */
-	VHOST_MQ_CHAIN_TOO_MANY_SEGS,	/* more buffers than 1024 iovecs hold */
+	/* more than 1024 buffers (of any length, 0 too) or iovecs */
+	VHOST_MQ_CHAIN_TOO_MANY_SEGS,
 	VHOST_MQ_CHAIN_BAD_ADDR,	/* a buffer outside guest memory */
 	VHOST_MQ_CHAIN_WRONG_DIRECTION,	/* writable on tx, readable on rx */
 	VHOST_MQ_CHAIN_TOO_SHORT,	/* a tx chain without a frame */
 	VHOST_MQ_CHAIN_CTRL_NO_HEADER,	/* a command without class+command */
 	VHOST_MQ_CHAIN_CTRL_NO_ACK,	/* a command without a writable ack */
-	VHOST_MQ_CHAIN_AVAIL_IDX,	/* avail idx more than the ring ahead */
+	/* avail idx more than num ahead of the last entry taken or used */
+	VHOST_MQ_CHAIN_AVAIL_IDX,
 	VHOST_MQ_CHAIN_MEM_FAULT,	/* ring or buffer memory unreachable */
 	VHOST_MQ_CHAIN_ERROR_MAX = 16
 };
@@ -129,21 +138,27 @@ struct vhost_mq_worker_affinity {
  */
 #define VHOST_MQ_GET_VRING_STATS	_IOWR(VHOST_MQ_VIRTIO, 0x01, \
 					      struct vhost_mq_vring_stats)
-/* A pair's worker. EPERM: no owner yet (so no worker); ENOBUFS; EFAULT. */
+/*
+ * A pair's worker. EPERM: no owner yet (so no worker); ENOBUFS; EFAULT;
+ * ESRCH: the worker (a kernel thread of the initial pid namespace) has no
+ * tid in the caller's pid namespace.
+ */
 #define VHOST_MQ_GET_WORKER		_IOWR(VHOST_MQ_VIRTIO, 0x02, \
 					      struct vhost_mq_worker)
 /*
- * Pin a pair's worker to CPUs. Owner only (EPERM). ENOBUFS: no such pair;
- * EINVAL: no online CPU in the mask; EFAULT.
+ * Pin a pair's worker to CPUs: the mask less the CPUs the calling thread
+ * may not use (its cpuset and affinity), so that a VMM in a cpuset keeps
+ * its workers in it. Owner only (EPERM). ENOBUFS: no such pair; EINVAL:
+ * no online CPU left in the mask; EFAULT.
  */
 #define VHOST_MQ_SET_WORKER_AFFINITY	_IOW(VHOST_MQ_VIRTIO, 0x03, \
 					     struct vhost_mq_worker_affinity)
 
 /*
  * Device mode: make this fd serve N queue pairs (1..the module parameter
- * max_queue_pairs) instead of one, plus a control virtqueue. Only before
- * VHOST_SET_OWNER: EBUSY after it. EINVAL: N out of range. EFAULT. See
- * "Device mode" below.
+ * max_queue_pairs, at most 64) instead of one, plus a control virtqueue.
+ * Only before VHOST_SET_OWNER: EBUSY after it. EINVAL: N out of range.
+ * EFAULT. See "Device mode" below.
  */
 #define VHOST_MQ_SET_PAIRS		_IOW(VHOST_MQ_VIRTIO, 0x04, __u32)
 
@@ -225,8 +240,10 @@ struct vhost_mq_pair {
  * and its rx ring not written. The tap keeps spreading flows over all its
  * queues, so the frames of inactive pair k's tap queue are delivered by
  * pair k % A's worker into pair k % A's rx ring ("queue folding", counted
- * in the folded counter of that rx vring): no frame is lost to the
- * guest's choice. VHOST_MQ_GET_PAIR tells where a pair's frames go.
+ * in the folded counter of that rx vring), the queues folded onto a pair
+ * and its own taking turns of 16 frames: no frame is lost to the guest's
+ * choice, nor held back behind a flood on another queue. VHOST_MQ_GET_PAIR
+ * tells where a pair's frames go.
  *
  * Counters: VHOST_MQ_GET_VRING_STATS for every vring, 0..2N.
  */
