@@ -628,4 +628,69 @@ TEST(ctrl_command_split_into_single_bytes)
 	dm_stop(&m);
 }
 
+/*
+ * Queue folding takes turns: with one pair active, 300 frames wait on its
+ * own tap queue and 20 on the folded queue 1 (pair 0's rx stopped while
+ * they come). Once it runs again the two queues alternate, 16 frames a
+ * turn: every queue-1 frame is among the first 64 delivered, instead of
+ * waiting behind all 300 (a flood on one queue starved the other until
+ * tun dropped its frames).
+ */
+TEST(a_folded_queue_takes_turns_with_a_flooded_one)
+{
+	unsigned int flow, f[2] = { ~0U, ~0U }, pos = 0, first = ~0U, last = 0;
+	unsigned int n1 = 0, i;
+	int ring[NFLOWS], r, spins = 0;
+	uint32_t seq;
+	struct dm m;
+
+	vmq_kmsg_mark(_metadata->name, VHOST_MQ_PATH);
+	ASSERT_EQ(0, dm_start(&m, 2, F_BASE | F_MQ, 512));
+	ASSERT_EQ(VIRTIO_NET_OK, vmq_gctrl_set_pairs(&m.d, 2, WAIT_MS));
+	/* a flow the tap puts on each queue */
+	ASSERT_EQ(0, dm_post_rx(&m, 0, 64));
+	ASSERT_EQ(0, dm_post_rx(&m, 1, 64));
+	flows_round(_metadata, &m, NFLOWS, 0, ring);
+	for (flow = 0; flow < NFLOWS; flow++)
+		if (f[ring[flow]] == ~0U)
+			f[ring[flow]] = flow;
+	ASSERT_NE(~0U, f[0]);
+	ASSERT_NE(~0U, f[1]);
+	/* one pair: queue 1 folds onto pair 0, whose rx stops meanwhile */
+	ASSERT_EQ(VIRTIO_NET_OK, vmq_gctrl_set_pairs(&m.d, 1, WAIT_MS));
+	ASSERT_EQ(0, vmq_vhost_set_backend(m.fd, 0, -1));
+	for (i = 0; i < 300; i++)
+		ASSERT_EQ(0, send_udp(&m, f[0], 1000 + i));
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(0, send_udp(&m, f[1], 2000 + i));
+	ASSERT_EQ(0, dm_post_rx(&m, 0, 256));
+	ASSERT_EQ(0, vmq_vhost_set_backend(m.fd, 0, m.tap.fd[0]));
+	while (pos < 320 && spins < WAIT_MS) {
+		r = dm_rx_one(&m, 0, &flow, &seq);
+		if (!r) {
+			usleep(1000);
+			spins++;
+			continue;
+		}
+		ASSERT_EQ(1, r) TH_LOG("damaged frame at %u", pos);
+		if (flow == f[1]) {
+			EXPECT_EQ(2000 + n1, seq) TH_LOG("out of order");
+			n1++;
+			if (first == ~0U)
+				first = pos;
+			last = pos;
+		} else {
+			EXPECT_EQ(f[0], flow);
+		}
+		pos++;
+	}
+	TH_LOG("queue 1's frames arrived at positions %u..%u of %u", first, last, pos);
+	EXPECT_EQ(320, pos);
+	EXPECT_EQ(20, n1);
+	EXPECT_GE(32, first);
+	EXPECT_GT(64, last);
+	EXPECT_EQ(20, dm_stats(&m, 0).folded);
+	dm_stop(&m);
+}
+
 TEST_HARNESS_MAIN

@@ -595,6 +595,22 @@ BAD_NET_SKIPS(tx_writable_descriptor, TX, VHOST_MQ_CHAIN_WRONG_DIRECTION)
 	return h;
 }
 
+/* a writable descriptor of length 0 is still writable (vhost-net maps no
+ * iovec for it and so never sees its direction) */
+BAD_NET_SENDS(tx_zero_length_writable_descriptor, TX,
+	      VHOST_MQ_CHAIN_WRONG_DIRECTION)
+{
+	uint16_t h = tx_good_chain(self, 100);
+	struct vring_desc *d = ring(self, TX)->vring.desc;
+	uint16_t z = fresh(self, TX), f = d[h].next;
+
+	UNUSED_SKIP;
+	put(self, TX, z, gpa(self, tx_buf(self, 0)), 0, VRING_DESC_F_WRITE, 0);
+	d[f].flags |= VRING_DESC_F_NEXT;
+	d[f].next = z;
+	return h;
+}
+
 BAD(tx_readable_after_writable, TX, VHOST_MQ_CHAIN_OUT_AFTER_IN)
 {
 	uint16_t h = tx_good_chain(self, 100);

@@ -465,19 +465,29 @@ static int fail_nth_left(void)
 	return n;
 }
 
+/* failslab fails GFP_KERNEL allocations too, and quietly */
+static int failslab_quiet(void)
+{
+	return vmq_write_file("/sys/kernel/debug/failslab/ignore-gfp-wait", "N") ?:
+	       vmq_write_file("/sys/kernel/debug/failslab/verbose", "0");
+}
+
+/* vhost-mq under a kernel with fault injection, or the test is skipped */
+#define FAILSLAB_OR_SKIP() do {						\
+	if (!variant->ours)						\
+		SKIP(return, "upstream's allocation failures are not ours to test"); \
+	if (fail_nth(0))						\
+		SKIP(return, "no fault injection in this kernel (make check-debug has it)"); \
+	ASSERT_EQ(0, failslab_quiet());					\
+} while (0)
+
 TEST_F_TIMEOUT(lc, every_setup_allocation_failed_in_turn, 1200)
 {
 	static struct vmq_gdev dev;
 	struct vmq_tap tap;
 	int n, fd, r, failed = 0;
 
-	if (!variant->ours)
-		SKIP(return, "upstream's allocation failures are not ours to test");
-	if (fail_nth(0))
-		SKIP(return, "no fault injection in this kernel (make check-debug has it)");
-	/* GFP_KERNEL allocations too, and quietly */
-	ASSERT_EQ(0, vmq_write_file("/sys/kernel/debug/failslab/ignore-gfp-wait", "N"));
-	ASSERT_EQ(0, vmq_write_file("/sys/kernel/debug/failslab/verbose", "0"));
+	FAILSLAB_OR_SKIP();
 	ASSERT_EQ(0, vmq_netns_enter());
 	ASSERT_EQ(0, vmq_tap_open(&tap, "vmq0", 2, HDR, 0));
 	for (n = 1; n < 2000; n++) {
@@ -514,6 +524,80 @@ TEST_F_TIMEOUT(lc, every_setup_allocation_failed_in_turn, 1200)
 	TH_LOG("%d allocation points on the setup path, %d failed the setup",
 	       n - 1, failed);
 	EXPECT_LT(10, n);
+	vmq_tap_close(&tap);
+}
+
+/*
+ * A SET_OWNER that failed (an allocation, in turn each one it makes)
+ * keeps what SET_FEATURES set: the next SET_OWNER's rings still merge rx
+ * buffers, so a 1500-byte frame lands in two 1024-byte buffers with
+ * num_buffers 2 (without MRG_RXBUF it would be dropped as too big).
+ */
+TEST_F_TIMEOUT(lc, a_failed_set_owner_keeps_the_features, 600)
+{
+	uint64_t features = FEATURES;
+	struct vmq_gvq rx, tx;
+	struct vmq_gbuf b[2];
+	struct vmq_guest g;
+	struct vmq_tap tap;
+	unsigned char frame[1500];
+	int n, fd, r, failed = 0;
+	uint16_t nbufs;
+	uint32_t len;
+
+	FAILSLAB_OR_SKIP();
+	ASSERT_EQ(0, vmq_netns_enter());
+	ASSERT_EQ(0, vmq_tap_open(&tap, "vmq0", 1, HDR, 9000));
+	for (n = 1; n < 500; n++) {
+		fd = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ioctl(fd, VHOST_SET_FEATURES, &features));
+		ASSERT_EQ(0, fail_nth(n));
+		r = ioctl(fd, VHOST_SET_OWNER, NULL) ? -errno : 0;
+		if (fail_nth_left() > 0) {
+			/* no allocation point left to fail: all were tried */
+			fail_nth(0);
+			close(fd);
+			break;
+		}
+		fail_nth(0);
+		if (!r) {
+			close(fd);
+			continue;
+		}
+		failed++;
+		/* the retry, then rings, memory and a tap: no SET_FEATURES */
+		ASSERT_EQ(0, ioctl(fd, VHOST_SET_OWNER, NULL)) TH_LOG("allocation %d", n);
+		ASSERT_EQ(0, vmq_guest_init(&g, GUEST_MEM, GUEST_GPA));
+		ASSERT_EQ(0, vmq_gvq_init(&rx, &g, 0, NUM, true));
+		ASSERT_EQ(0, vmq_gvq_init(&tx, &g, 1, NUM, true));
+		ASSERT_EQ(0, vmq_vhost_set_mem(fd, &g));
+		ASSERT_EQ(0, vmq_vhost_setup_vq(fd, &rx));
+		ASSERT_EQ(0, vmq_vhost_setup_vq(fd, &tx));
+		ASSERT_EQ(0, vmq_vhost_set_backend(fd, 0, tap.fd[0]));
+		ASSERT_EQ(0, vmq_vhost_set_backend(fd, 1, tap.fd[0]));
+		b[0] = (struct vmq_gbuf){ vmq_guest_alloc(&g, 1024, 64), 1024 };
+		b[1] = (struct vmq_gbuf){ vmq_guest_alloc(&g, 1024, 64), 1024 };
+		ASSERT_EQ(0, vmq_gvq_add(&rx, &b[0], 0, 1, b[0].addr, false));
+		ASSERT_EQ(0, vmq_gvq_add(&rx, &b[1], 0, 1, b[1].addr, false));
+		vmq_gvq_kick(&rx);
+		vmq_frame_fill(frame, sizeof(frame), n);
+		ASSERT_EQ((ssize_t)sizeof(frame),
+			  vmq_pkt_send(tap.pkt, tap.ifindex, frame, sizeof(frame)));
+		EXPECT_EQ(b[0].addr, vmq_gvq_get_wait(&rx, &len, WAIT_MS))
+			TH_LOG("allocation %d: the frame did not land", n);
+		memcpy(&nbufs, (uint8_t *)b[0].addr + 10, 2);
+		EXPECT_EQ(2, nbufs) TH_LOG("allocation %d", n);
+		EXPECT_EQ(1024, len);
+		EXPECT_EQ(0, memcmp((uint8_t *)b[0].addr + HDR, frame, 1024 - HDR));
+		close(fd);
+		vmq_gvq_destroy(&rx);
+		vmq_gvq_destroy(&tx);
+		vmq_guest_destroy(&g);
+		ASSERT_TRUE(at_baseline(self)) TH_LOG("allocation %d", n);
+	}
+	TH_LOG("%d allocation points in SET_OWNER, %d failed it", n - 1, failed);
+	EXPECT_LT(0, failed);
 	vmq_tap_close(&tap);
 }
 

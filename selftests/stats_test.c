@@ -10,6 +10,8 @@
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/vhost.h>
 #include <linux/vhost_mq.h>
@@ -255,6 +257,149 @@ TEST_F(st, the_worker_can_be_found_and_pinned)
 	fresh = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
 	EXPECT_EQ(-EPERM, worker_tid(fresh, 0));
 	close(fresh);
+}
+
+static int pin_mask(int fd, unsigned int pair, const cpu_set_t *set)
+{
+	struct vhost_mq_worker_affinity a = {
+		.pair = pair, .size = sizeof(*set), .mask = (uintptr_t)set,
+	};
+
+	return ioctl(fd, VHOST_MQ_SET_WORKER_AFFINITY, &a) ? errno : 0;
+}
+
+/*
+ * In a cgroup2 cpuset of CPU 0 the owner cannot move itself to CPU 1, nor
+ * may it move its worker there; asked for CPUs 0 and 1, the worker gets 0.
+ * The child exits with the number of the step that went wrong.
+ */
+static int cpuset_child(const char *cg)
+{
+	char path[300], pid[16], buf[64];
+	cpu_set_t set;
+	int fd, tid;
+
+	snprintf(path, sizeof(path), "%s/vmq/cpuset.cpus", cg);
+	if (vmq_write_file(path, "0"))
+		return 10;
+	snprintf(path, sizeof(path), "%s/vmq/cpuset.mems", cg);
+	if (vmq_write_file(path, "0"))
+		return 11;
+	snprintf(path, sizeof(path), "%s/vmq/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (vmq_write_file(path, pid))
+		return 12;
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	if (!sched_setaffinity(0, sizeof(set), &set) || errno != EINVAL)
+		return 13;
+	fd = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, VHOST_SET_OWNER, NULL))
+		return 14;
+	tid = worker_tid(fd, 0);
+	if (tid <= 0 || cpus_allowed(tid, buf, sizeof(buf)) || strcmp(buf, "0"))
+		return 15;
+	if (pin_mask(fd, 0, &set) != EINVAL)
+		return 16;
+	CPU_SET(0, &set);
+	if (pin_mask(fd, 0, &set))
+		return 17;
+	if (cpus_allowed(tid, buf, sizeof(buf)) || strcmp(buf, "0"))
+		return 18;
+	close(fd);
+	return 0;
+}
+
+TEST_F(st, pinning_keeps_the_worker_in_the_owners_cpuset)
+{
+	char cg[] = "/tmp/vmq-cg-XXXXXX", path[300], ctl[256] = "";
+	int status, i;
+	pid_t pid;
+	FILE *f;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU: no cpuset to escape");
+	ASSERT_NE(NULL, mkdtemp(cg));
+	if (mount("none", cg, "cgroup2", 0, NULL)) {
+		rmdir(cg);
+		SKIP(return, "no cgroup2 in this kernel");
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", cg);
+	f = fopen(path, "re");
+	if (f) {
+		if (!fgets(ctl, sizeof(ctl), f))
+			ctl[0] = '\0';
+		fclose(f);
+	}
+	if (!strstr(ctl, "cpuset")) {
+		umount(cg);
+		rmdir(cg);
+		SKIP(return, "no cpuset controller in this kernel");
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg);
+	ASSERT_EQ(0, vmq_write_file(path, "+cpuset"));
+	snprintf(path, sizeof(path), "%s/vmq", cg);
+	ASSERT_EQ(0, mkdir(path, 0755));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(cpuset_child(cg));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("step %d (16: the worker was pinned outside the cpuset)",
+		       WEXITSTATUS(status));
+	/* the worker leaves the cgroup a moment after its owner */
+	for (i = 0; i < 100 && rmdir(path); i++)
+		usleep(50000);
+	EXPECT_EQ(0, umount(cg));
+	rmdir(cg);
+}
+
+/*
+ * A VMM in a pid namespace of its own cannot see its worker (a kernel
+ * thread of the initial namespace): GET_WORKER says ESRCH instead of a
+ * tid of 0, and pinning the worker still works.
+ */
+static int pidns_child(void)
+{
+	struct vhost_mq_worker w = { .pair = 0 };
+	int fd;
+
+	fd = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, VHOST_SET_OWNER, NULL))
+		return 10;
+	if (!ioctl(fd, VHOST_MQ_GET_WORKER, &w))
+		return w.tid ? 11 : 12;
+	if (errno != ESRCH)
+		return 13;
+	if (pin(fd, 0, 0))
+		return 14;
+	close(fd);
+	return 0;
+}
+
+TEST_F(st, get_worker_in_a_pid_namespace_says_esrch)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWPID))
+			_exit(20);
+		pid = fork();
+		if (pid < 0)
+			_exit(21);
+		if (pid == 0)
+			_exit(pidns_child());
+		if (waitpid(pid, &status, 0) != pid)
+			_exit(22);
+		_exit(WEXITSTATUS(status));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("step %d (12: a tid of 0)", WEXITSTATUS(status));
 }
 
 TEST_F(st, vhost_mq_stat_shows_another_process_the_counters)
