@@ -106,6 +106,7 @@ static void vmq_ctrl_handle_kick(struct vmq_work *work)
 	if (!vq->backend || vq->broken)
 		goto out;
 	vq->stats.wakeups++;
+	vq->run_descs = 0;
 	vmq_vq_disable_notify(vq);
 	for (;;) {
 		r = vmq_vq_next_chain(vq, 0, &c);
@@ -120,10 +121,12 @@ static void vmq_ctrl_handle_kick(struct vmq_work *work)
 		}
 		if (!vmq_ctrl_one(dev, &c))
 			break;
-		if (++done >= VMQ_CTRL_WEIGHT) {
+		if (++done >= VMQ_CTRL_WEIGHT ||
+		    vq->run_descs >= VMQ_WEIGHT_DESCS) {
 			vmq_poll_queue(&vq->poll);
 			break;
 		}
+		cond_resched();
 	}
 	vmq_vq_flush_used(vq);
 out:

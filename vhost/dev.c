@@ -584,7 +584,7 @@ static long vmq_set_worker_affinity(struct vmq_dev *dev, void __user *argp)
 	 * should be. The cpuset's own mask is not exported to modules
 	 * (cpuset_cpus_allowed()), the caller's is as close as it gets.
 	 */
-	if (!cpumask_and(mask, mask, current->cpus_ptr)) {
+	if (!cpumask_and(mask, mask, &current->cpus_mask)) {
 		ret = -EINVAL;
 		goto out;
 	}

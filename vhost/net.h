@@ -7,6 +7,8 @@
 #define VMQ_NET_H
 
 #include <linux/if_vlan.h>
+#include <linux/ipv6.h>
+#include <net/ip.h>
 #include <linux/mm_types.h>
 #include <net/xdp.h>
 
@@ -27,11 +29,13 @@ struct socket;
 #define VMQ_WEIGHT_DESCS	16384
 
 /*
- * The longest tx frame a tap takes, vnet header aside: 64 KiB of GSO
- * payload behind an Ethernet header with two VLAN tags. Longer ones are
+ * The longest tx frame a guest may send, vnet header aside: the largest
+ * IPv6 packet (64 KiB of payload behind its header; GSO frames are no
+ * longer) behind an Ethernet header with two VLAN tags. Longer ones are
  * dropped before a byte is copied.
  */
-#define VMQ_TX_FRAME_MAX	(0x10000 + VLAN_ETH_HLEN + VLAN_HLEN)
+#define VMQ_TX_FRAME_MAX	(IP_MAX_MTU + sizeof(struct ipv6hdr) + \
+				 VLAN_ETH_HLEN + VLAN_HLEN)
 
 /* Most queue pairs one device may have (max_queue_pairs is capped to it). */
 #define VMQ_PAIRS_MAX		64

@@ -588,7 +588,8 @@ static void vmq_vq_publish(struct vmq_vq *vq)
 	/*
 	 * In pieces that each end at the ring's end at the latest: never a
 	 * byte past it, however many entries there are (vmq_vq_next_chain()
-	 * keeps them to num).
+	 * keeps them to num, unless the VMM left the used idx ahead of the
+	 * base: then they wrap onto the ring's own entries).
 	 */
 	for (done = 0; done < n; done += piece) {
 		start = (u16)(old + done) & (vq->num - 1);

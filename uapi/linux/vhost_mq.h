@@ -64,8 +64,8 @@
  */
 enum vhost_mq_drop {
 	VHOST_MQ_DROP_TAP_REFUSED,	/* tx: the tap rejected the frame */
-	/* rx: larger than the guest's buffers; tx: longer than a tap takes
-	 * (64 KiB and an Ethernet header with two VLAN tags)
+	/* rx: larger than the guest's buffers; tx: longer than the largest
+	 * IPv6 packet behind an Ethernet header with two VLAN tags
 	 */
 	VHOST_MQ_DROP_TOO_BIG,
 	VHOST_MQ_DROP_RECV_FAILED,	/* rx: the tap failed to deliver it */
