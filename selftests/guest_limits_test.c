@@ -289,9 +289,12 @@ static int uffd_over(void *addr, size_t len)
 	};
 	int u;
 
-	/* the pages go (guest memory comes populated), small pages only */
-	if (madvise(addr, len, MADV_NOHUGEPAGE) ||
-	    madvise(addr, len, MADV_DONTNEED))
+	/*
+	 * The pages go (guest memory comes populated): a fresh mapping at
+	 * the same place (not madvise(), which tinyconfig kernels lack).
+	 */
+	if (mmap(addr, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != addr)
 		return -errno;
 	u = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (u < 0)
