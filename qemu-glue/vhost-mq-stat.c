@@ -41,6 +41,7 @@ static const char *const chain_names[] = {
 	[VHOST_MQ_CHAIN_CTRL_NO_ACK] = "ctrl_no_ack",
 	[VHOST_MQ_CHAIN_AVAIL_IDX] = "avail_idx",
 	[VHOST_MQ_CHAIN_MEM_FAULT] = "mem_fault",
+	[VHOST_MQ_CHAIN_IOTLB_PERM] = "iotlb_perm",
 };
 
 static void print_vring(const struct vhost_mq_vring_stats *s,
@@ -61,6 +62,8 @@ static void print_vring(const struct vhost_mq_vring_stats *s,
 	       (unsigned long long)s->interrupts);
 	printf("     %s_wakeups: %llu\n", q, (unsigned long long)s->wakeups);
 	printf("     %s_folded: %llu\n", q, (unsigned long long)s->folded);
+	printf("     %s_iotlb_misses: %llu\n", q,
+	       (unsigned long long)s->iotlb_misses);
 	printf("     %s_errors: %llu\n", q, (unsigned long long)s->errors);
 	for (i = 0; i < sizeof(drop_names) / sizeof(drop_names[0]); i++)
 		printf("     %s_drops_%s: %llu\n", q, drop_names[i],

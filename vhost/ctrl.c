@@ -103,10 +103,9 @@ static void vmq_ctrl_handle_kick(struct vmq_work *work)
 
 	mutex_lock(&vq->mutex);
 	vq->stats.kicks++;
-	if (!vq->backend || vq->broken)
+	if (!vq->backend || !vmq_vq_start_run(vq))
 		goto out;
 	vq->stats.wakeups++;
-	vq->run_descs = 0;
 	vmq_vq_disable_notify(vq);
 	for (;;) {
 		r = vmq_vq_next_chain(vq, 0, &c);

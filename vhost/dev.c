@@ -50,6 +50,7 @@ struct vmq_dev *vmq_dev_alloc(void)
 		return NULL;
 	}
 	mutex_init(&dev->mutex);
+	vmq_iotlb_init(&dev->iotlb);
 	dev->npairs = VMQ_COMPAT_PAIRS;
 	dev->nvqs = 2 * dev->npairs;
 	for (i = 0; i < dev->npairs; i++)
@@ -94,6 +95,8 @@ static void vmq_dev_drop_owner(struct vmq_dev *dev)
 		vmq_worker_destroy(dev->pairs[i].worker);
 		vmq_pair_set_worker(&dev->pairs[i], NULL);
 	}
+	/* the vrings forgot it in vmq_vq_reset(), with their misses */
+	vmq_iotlb_enable(&dev->iotlb, false);
 	vmq_mem_free(dev->mem);
 	dev->mem = NULL;
 	if (dev->log_ctx)
@@ -103,6 +106,7 @@ static void vmq_dev_drop_owner(struct vmq_dev *dev)
 	dev->mm = NULL;
 	dev->acked_features = 0;
 	dev->backend_features = 0;
+	dev->iotlb.v2 = false;
 	mutex_lock(&dev->cvq.mutex);
 	dev->active_pairs = 1;
 	dev->pair_changes = 0;
@@ -113,6 +117,8 @@ void vmq_dev_free(struct vmq_dev *dev)
 {
 	mutex_lock(&dev->mutex);
 	vmq_dev_drop_owner(dev);
+	/* ACCESS_PLATFORM may have been acked by a file never owned */
+	vmq_iotlb_enable(&dev->iotlb, false);
 	mutex_unlock(&dev->mutex);
 	mutex_destroy(&dev->mutex);
 	kvfree(dev->pairs);
@@ -251,6 +257,41 @@ static u64 vmq_dev_features(struct vmq_dev *dev)
 	       (READ_ONCE(dev->device_mode) ? VHOST_MQ_DEVICE_FEATURES : 0);
 }
 
+/* Point every vring at @io, or at none; dev->mutex held. */
+static void vmq_dev_point_iotlb(struct vmq_dev *dev, struct vmq_iotlb *io)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		struct vmq_vq *vq = vmq_dev_vq(dev, i);
+
+		mutex_lock(&vq->mutex);
+		vmq_vq_set_iotlb(vq, io);
+		mutex_unlock(&vq->mutex);
+	}
+}
+
+/*
+ * ACCESS_PLATFORM acked: a new, empty IOTLB, as vhost-net makes at every
+ * VHOST_SET_FEATURES with the bit; not acked: none. The vrings stop
+ * using the old one before it goes.
+ */
+static int vmq_dev_set_iotlb(struct vmq_dev *dev, bool on)
+{
+	int err;
+
+	if (!on) {
+		if (!dev->iotlb.tlb)
+			return 0;
+		vmq_dev_point_iotlb(dev, NULL);
+		return vmq_iotlb_enable(&dev->iotlb, false);
+	}
+	err = vmq_iotlb_enable(&dev->iotlb, true);
+	if (!err)
+		vmq_dev_point_iotlb(dev, &dev->iotlb);
+	return err;
+}
+
 static long vmq_set_features(struct vmq_dev *dev, void __user *argp)
 {
 	u64 features;
@@ -275,6 +316,12 @@ static long vmq_set_features(struct vmq_dev *dev, void __user *argp)
 		ret = -EFAULT;
 		goto out;
 	}
+	/* vhost-net's errno when it cannot make the IOTLB */
+	if (vmq_dev_set_iotlb(dev, features &
+			      (1ULL << VIRTIO_F_ACCESS_PLATFORM))) {
+		ret = -EFAULT;
+		goto out;
+	}
 	dev->acked_features = features;
 	for (i = 0; i < dev->npairs; i++)
 		vmq_pair_set_features(&dev->pairs[i], features);
@@ -296,6 +343,9 @@ static long vmq_set_backend_features(struct vmq_dev *dev, void __user *argp)
 		return -EOPNOTSUPP;
 	mutex_lock(&dev->mutex);
 	dev->backend_features = features;
+	spin_lock(&dev->iotlb.lock);
+	dev->iotlb.v2 = features & (1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2);
+	spin_unlock(&dev->iotlb.lock);
 	mutex_unlock(&dev->mutex);
 	return 0;
 }
@@ -462,6 +512,7 @@ static long vmq_set_pairs(struct vmq_dev *dev, void __user *argp)
 	/* features may have been set already: they hold for the new pairs */
 	for (i = 0; i < n; i++)
 		vmq_pair_set_features(&dev->pairs[i], dev->acked_features);
+	vmq_dev_point_iotlb(dev, dev->iotlb.tlb ? &dev->iotlb : NULL);
 out:
 	mutex_unlock(&dev->mutex);
 	kvfree(pairs);
@@ -480,6 +531,8 @@ static long vmq_get_vring_stats(struct vmq_dev *dev, void __user *argp)
 		     (int)VHOST_MQ_CHAIN_CTRL_NO_ACK);
 	BUILD_BUG_ON((int)VMQ_CHAIN_MEM_FAULT !=
 		     (int)VHOST_MQ_CHAIN_MEM_FAULT);
+	BUILD_BUG_ON((int)VMQ_CHAIN_IOTLB_PERM !=
+		     (int)VHOST_MQ_CHAIN_IOTLB_PERM);
 	if (copy_from_user(&st, argp, sizeof(st)))
 		return -EFAULT;
 	if (st.padding)
@@ -499,6 +552,7 @@ static long vmq_get_vring_stats(struct vmq_dev *dev, void __user *argp)
 	st.wakeups = vq->stats.wakeups;
 	st.errors = vq->stats.errors;
 	st.folded = vq->stats.folded;
+	st.iotlb_misses = vq->stats.iotlb_misses;
 	memcpy(st.drops, vq->stats.drops, sizeof(vq->stats.drops));
 	memcpy(st.chain_errors, vq->stats.chain_errors,
 	       sizeof(vq->stats.chain_errors));

@@ -9,6 +9,7 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 
+#include "iotlb.h"
 #include "net.h"
 
 struct mm_struct;
@@ -33,6 +34,8 @@ struct vmq_dev {
 	struct eventfd_ctx *log_ctx;	/* likewise */
 	u64 acked_features;
 	u64 backend_features;
+	/* the device IOTLB, with VIRTIO_F_ACCESS_PLATFORM acked (iotlb.c) */
+	struct vmq_iotlb iotlb;
 
 	/* compat: one pair; device mode (VHOST_MQ_SET_PAIRS): N and a cvq */
 	bool device_mode;

@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/poll.h>
 #include <uapi/linux/vhost_mq.h>
 
 #include "dev.h"
@@ -35,10 +36,34 @@ static long vmq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	return vmq_dev_ioctl(file->private_data, cmd, (void __user *)arg);
 }
 
+/* Device IOTLB messages: the VMM writes updates and reads misses. */
+static ssize_t vmq_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	return vmq_iotlb_write(iocb->ki_filp->private_data, from);
+}
+
+static ssize_t vmq_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct file *file = iocb->ki_filp;
+	struct vmq_dev *dev = file->private_data;
+
+	return vmq_iotlb_read(&dev->iotlb, to, file->f_flags & O_NONBLOCK);
+}
+
+static __poll_t vmq_poll(struct file *file, poll_table *wait)
+{
+	struct vmq_dev *dev = file->private_data;
+
+	return vmq_iotlb_poll(&dev->iotlb, file, wait);
+}
+
 static const struct file_operations vmq_fops = {
 	.owner		= THIS_MODULE,
 	.open		= vmq_open,
 	.release	= vmq_release,
+	.read_iter	= vmq_read_iter,
+	.write_iter	= vmq_write_iter,
+	.poll		= vmq_poll,
 	.unlocked_ioctl	= vmq_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,

@@ -140,6 +140,25 @@ const struct vmq_mem_region *vmq_mem_find(const struct vmq_mem *mem,
 }
 
 /*
+ * The region holding the owner's address @hva, or NULL: the way back from
+ * a device IOTLB translation to the guest-physical page the dirty log
+ * marks. A linear search: it serves only logging under an IOTLB.
+ */
+const struct vmq_mem_region *vmq_mem_find_hva(const struct vmq_mem *mem,
+					      u64 hva)
+{
+	const struct vmq_mem_region *r;
+	u32 i;
+
+	for (i = 0; mem && i < mem->nregions; i++) {
+		r = &mem->regions[i];
+		if (hva - r->hva < r->size)
+			return r;
+	}
+	return NULL;
+}
+
+/*
  * Translate [gpa, gpa + len) into at most @iov_max iovecs. Returns the
  * number used, -EFAULT if a byte lies outside guest memory, -ENOBUFS if
  * the range needs more iovecs.

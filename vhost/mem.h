@@ -33,6 +33,8 @@ void vmq_mem_free(struct vmq_mem *mem);
 
 const struct vmq_mem_region *vmq_mem_find(const struct vmq_mem *mem,
 					  u64 gpa);
+const struct vmq_mem_region *vmq_mem_find_hva(const struct vmq_mem *mem,
+					      u64 hva);
 int vmq_mem_translate(const struct vmq_mem *mem, u64 gpa, u64 len,
 		      struct iovec *iov, int iov_max);
 

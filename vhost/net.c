@@ -294,10 +294,9 @@ static void vmq_handle_tx(struct vmq_net_vq *nvq, bool kicked)
 	if (kicked)
 		vq->stats.kicks++;
 	sock = vq->backend;
-	if (!sock || vq->broken || !vmq_nvq_active(nvq))
+	if (!sock || !vmq_nvq_active(nvq) || !vmq_vq_start_run(vq))
 		goto out;
 	vq->stats.wakeups++;
-	vq->run_descs = 0;
 	vmq_poll_stop(&nvq->sock_poll);
 	vmq_vq_disable_notify(vq);
 	for (;;) {
@@ -682,10 +681,9 @@ static void vmq_handle_rx(struct vmq_net_vq *nvq, bool kicked)
 	mutex_lock(&vq->mutex);
 	if (kicked)
 		vq->stats.kicks++;
-	if (!vq->backend || vq->broken || !vmq_nvq_active(nvq))
+	if (!vq->backend || !vmq_nvq_active(nvq) || !vmq_vq_start_run(vq))
 		goto out;
 	vq->stats.wakeups++;
-	vq->run_descs = 0;
 	vmq_vq_disable_notify(vq);
 	/* frames that come while we drain need not wake us */
 	vmq_poll_pause(&nvq->sock_poll);

@@ -26,6 +26,7 @@ void vmq_vq_init(struct vmq_vq *vq, unsigned int index, vmq_work_fn_t kick)
 {
 	mutex_init(&vq->mutex);
 	vq->index = index;
+	INIT_LIST_HEAD(&vq->miss.node);
 	vmq_poll_init(&vq->poll, kick, EPOLLIN);
 }
 
@@ -71,6 +72,8 @@ void vmq_vq_reset(struct vmq_vq *vq)
 	vmq_work_fn_t kick = vq->poll.work.fn;
 
 	vmq_poll_stop(&vq->poll);
+	if (vq->iotlb)
+		vmq_iotlb_cancel(vq->iotlb, &vq->miss);
 	if (vq->kick)
 		fput(vq->kick);
 	vmq_ctx_put(&vq->call_ctx);
@@ -91,7 +94,8 @@ bool vmq_vq_log_access_ok(struct vmq_vq *vq, void __user *log_base)
 	if (!vmq_mem_access_ok(vq->mem, log_base,
 			       vmq_vq_has(vq, VHOST_F_LOG_ALL)))
 		return false;
-	return !vq->log_used ||
+	/* with an IOTLB the used ring's log goes by its translation */
+	return !vq->log_used || vq->iotlb ||
 	       vmq_log_access_ok(log_base, vq->log_addr,
 				 vmq_vq_used_size(vq, vq->num));
 }
@@ -101,6 +105,9 @@ static bool vmq_ring_access_ok(struct vmq_vq *vq, u32 num, void __user *desc,
 {
 	bool event_idx = vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX);
 
+	/* IOVAs: each translation is checked, the VMM's uaddr at its UPDATE */
+	if (vq->iotlb)
+		return true;
 	return access_ok(desc, vmq_desc_table_size(num)) &&
 	       access_ok(avail, vmq_avail_ring_size(num, event_idx)) &&
 	       access_ok(used, vmq_used_ring_size(num, event_idx));
@@ -113,10 +120,59 @@ bool vmq_vq_access_ok(struct vmq_vq *vq)
 	       vmq_ring_access_ok(vq, vq->num, vq->desc, vq->avail, vq->used);
 }
 
+/*
+ * Mark every guest-physical page the owner's range [hva, hva + len) is
+ * seen at: regions may alias the same memory (vhost-net logs them all).
+ */
+static int vmq_log_hva_aliases(struct vmq_vq *vq, u64 hva, u64 len)
+{
+	const struct vmq_mem_region *r;
+	u64 start, end;
+	u32 i;
+
+	for (i = 0; i < vq->mem->nregions; i++) {
+		r = &vq->mem->regions[i];
+		start = max(hva, r->hva);
+		end = min(hva + len - 1, r->hva + r->size - 1);
+		if (start > end)
+			continue;
+		if (vmq_log_write(vq->log_base, r->gpa + (start - r->hva),
+				  end - start + 1))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/*
+ * Log a write to the owner's address @hva, with a device IOTLB: the
+ * memory table says which guest-physical pages it is (vhost-net's rule).
+ * A write outside every region cannot be logged: EFAULT.
+ */
+static int vmq_vq_log_hva(struct vmq_vq *vq, u64 hva, u64 len)
+{
+	const struct vmq_mem_region *r;
+	u64 chunk;
+
+	while (len) {
+		r = vmq_mem_find_hva(vq->mem, hva);
+		if (!r)
+			return -EFAULT;
+		chunk = min(len, r->size - (hva - r->hva));
+		if (vmq_log_hva_aliases(vq, hva, chunk))
+			return -EFAULT;
+		hva += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
 static int vmq_vq_log_used(struct vmq_vq *vq, u64 offset, u64 len)
 {
 	if (!vq->log_used)
 		return 0;
+	if (vq->iotlb)
+		return vmq_vq_log_hva(vq, (unsigned long)vq->used + offset,
+				      len);
 	return vmq_log_write(vq->log_base, vq->log_addr + offset, len);
 }
 
@@ -138,28 +194,6 @@ static int vmq_vq_put_used_flags(struct vmq_vq *vq)
 			return -EFAULT;
 		vmq_vq_log_signal(vq);
 	}
-	return 0;
-}
-
-/*
- * A backend is attaching: write our flags and take the used index the
- * guest's ring starts from.
- */
-int vmq_vq_init_access(struct vmq_vq *vq)
-{
-	__virtio16 idx;
-
-	if (!vq->backend)
-		return 0;
-	if (vmq_vq_put_used_flags(vq))
-		return -EFAULT;
-	vq->signalled_used_valid = false;
-	vq->nahead = 0;
-	if (!access_ok(&vq->used->idx, sizeof(vq->used->idx)))
-		return -EFAULT;
-	if (get_user(idx, &vq->used->idx))
-		return -EFAULT;
-	vq->last_used_idx = vq16_to_cpu(idx);
 	return 0;
 }
 
@@ -198,6 +232,187 @@ void vmq_vq_error(struct vmq_vq *vq, enum vmq_chain_error why)
 	vmq_vq_stop(vq, why);
 }
 
+/*
+ * Translate a guest range needing @perm into iovecs of the owner's memory:
+ * through the device IOTLB with ACCESS_PLATFORM, else the memory table.
+ * Returns the number of iovecs or a VMQ_CHAIN_* code as a negative number:
+ * -VMQ_CHAIN_RETRY (a miss was asked for), -VMQ_CHAIN_IOTLB_PERM,
+ * -VMQ_CHAIN_TOO_MANY_SEGS (more than @iov_max), -VMQ_CHAIN_BAD_ADDR.
+ */
+static int vmq_vq_translate(struct vmq_vq *vq, u64 addr, u64 len, u8 perm,
+			    struct iovec *iov, int iov_max)
+{
+	int n;
+
+	if (!vq->iotlb) {
+		n = vmq_mem_translate(vq->mem, addr, len, iov, iov_max);
+		if (n >= 0)
+			return n;
+		return n == -ENOBUFS ? -VMQ_CHAIN_TOO_MANY_SEGS :
+				       -VMQ_CHAIN_BAD_ADDR;
+	}
+	n = vmq_iotlb_translate(vq->iotlb, &vq->miss, addr, len, perm, iov,
+				iov_max);
+	if (n >= 0)
+		return n;
+	switch (n) {
+	case -EAGAIN:
+		vq->stats.iotlb_misses++;
+		return -VMQ_CHAIN_RETRY;
+	case -EPERM:
+		return -VMQ_CHAIN_IOTLB_PERM;
+	case -ENOBUFS:
+		return -VMQ_CHAIN_TOO_MANY_SEGS;
+	default:
+		return -VMQ_CHAIN_BAD_ADDR;
+	}
+}
+
+/*
+ * Map one ring area through the device IOTLB into *@hva. It must be one
+ * piece of the owner's memory (a guest's ring is one DMA allocation:
+ * contiguous in its memory, and so in ours). Returns 0, -EAGAIN while a
+ * miss is asked for, or -EFAULT after stopping the vring.
+ */
+static int vmq_vq_map_area(struct vmq_vq *vq, u64 iova, size_t size,
+			   u8 perm, void __user **hva)
+{
+	struct iovec iov;
+	int n;
+
+	n = vmq_vq_translate(vq, iova, size, perm, &iov, 1);
+	if (n == 1) {
+		*hva = iov.iov_base;
+		return 0;
+	}
+	if (n == -VMQ_CHAIN_RETRY)
+		return -EAGAIN;
+	if (n == -VMQ_CHAIN_IOTLB_PERM)
+		vmq_vq_error(vq, VMQ_CHAIN_IOTLB_PERM);
+	else
+		vmq_vq_fault(vq, "ring area not mapped in one piece");
+	return -EFAULT;
+}
+
+/*
+ * Where the handler will find the ring in this run. With a device IOTLB,
+ * the three areas are translated again after any mapping went away.
+ */
+static int vmq_vq_map_rings(struct vmq_vq *vq)
+{
+	bool event_idx = vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX);
+	unsigned int gen;
+	int err;
+
+	if (!vq->iotlb)
+		return 0;
+	gen = READ_ONCE(vq->iotlb->gen);
+	if (vq->rings_mapped && vq->rings_gen == gen)
+		return 0;
+	vq->rings_mapped = false;
+	err = vmq_vq_map_area(vq, vq->desc_addr, vmq_desc_table_size(vq->num),
+			      VHOST_ACCESS_RO, (void __user **)&vq->desc);
+	if (!err)
+		err = vmq_vq_map_area(vq, vq->avail_addr,
+				      vmq_avail_ring_size(vq->num, event_idx),
+				      VHOST_ACCESS_RO,
+				      (void __user **)&vq->avail);
+	if (!err)
+		err = vmq_vq_map_area(vq, vq->used_addr,
+				      vmq_used_ring_size(vq->num, event_idx),
+				      VHOST_ACCESS_WO,
+				      (void __user **)&vq->used);
+	if (err)
+		return err;
+	vq->rings_mapped = true;
+	vq->rings_gen = gen;
+	return 0;
+}
+
+/*
+ * The ring's areas as the VMM gave them, or (IOVAs) to be translated.
+ * Called under the vq mutex when the addresses or the IOTLB change.
+ */
+static void vmq_vq_reset_rings(struct vmq_vq *vq)
+{
+	vq->rings_mapped = false;
+	if (vq->iotlb) {
+		vq->desc = NULL;
+		vq->avail = NULL;
+		vq->used = NULL;
+		return;
+	}
+	vq->desc = u64_to_user_ptr(vq->desc_addr);
+	vq->avail = u64_to_user_ptr(vq->avail_addr);
+	vq->used = u64_to_user_ptr(vq->used_addr);
+}
+
+/* ACCESS_PLATFORM acked (@iotlb) or not (NULL); under the vq mutex. */
+void vmq_vq_set_iotlb(struct vmq_vq *vq, struct vmq_iotlb *iotlb)
+{
+	/* a vring that waited for the old table runs again without it */
+	if (vq->iotlb && vq->iotlb != iotlb &&
+	    vmq_iotlb_cancel(vq->iotlb, &vq->miss) && vq->poll.worker)
+		vmq_poll_queue(&vq->poll);
+	vq->iotlb = iotlb;
+	vmq_vq_reset_rings(vq);
+}
+
+/*
+ * A handler's run begins, under the vq mutex: false if it cannot (the
+ * vring is stopped, or waits for a translation of its rings).
+ */
+bool vmq_vq_start_run(struct vmq_vq *vq)
+{
+	if (unlikely(vq->broken))
+		return false;
+	vq->run_descs = 0;
+	if (likely(!vmq_vq_map_rings(vq)))
+		return true;
+	/* stopped (not just waiting): the error eventfd fires now */
+	if (vq->broken)
+		vmq_vq_flush_used(vq);
+	return false;
+}
+
+/*
+ * A backend is attaching: write our flags and take the used index the
+ * guest's ring starts from.
+ */
+int vmq_vq_init_access(struct vmq_vq *vq)
+{
+	__virtio16 idx;
+
+	if (!vq->backend)
+		return 0;
+	/*
+	 * The used ring's flags and idx must be mapped already (QEMU maps
+	 * the used ring's first page before it attaches a backend, as
+	 * vhost-net needs too); the ring itself is mapped when the first run
+	 * needs it. A miss here is asked for and the attach fails.
+	 */
+	if (vq->iotlb) {
+		struct iovec iov;
+
+		if (vmq_vq_translate(vq, vq->used_addr,
+				     offsetof(struct vring_used, ring),
+				     VHOST_ACCESS_RW, &iov, 1) != 1)
+			return -EFAULT;
+		vq->used = iov.iov_base;
+		vq->rings_mapped = false;
+	}
+	if (vmq_vq_put_used_flags(vq))
+		return -EFAULT;
+	vq->signalled_used_valid = false;
+	vq->nahead = 0;
+	if (!access_ok(&vq->used->idx, sizeof(vq->used->idx)))
+		return -EFAULT;
+	if (get_user(idx, &vq->used->idx))
+		return -EFAULT;
+	vq->last_used_idx = vq16_to_cpu(idx);
+	return 0;
+}
+
 /* How the shared chain walker (virtio/desc_chain.h) reaches memory. */
 struct vmq_chain_env {
 	struct vmq_vq *vq;
@@ -205,10 +420,8 @@ struct vmq_chain_env {
 	int out, in;		/* iovecs per direction */
 	bool log;
 	unsigned int descs;	/* descriptors read */
-	/* the indirect table last read, translated once */
-	u64 ind_addr;
-	u32 ind_len;
-	struct vring_desc __user *ind;	/* NULL: not in one region */
+	/* the indirect table being read, translated once */
+	struct vring_desc __user *ind;	/* NULL: not in one piece */
 };
 
 static void vmq_desc_from_ring(struct vmq_desc *desc,
@@ -268,25 +481,50 @@ static int vmq_env_read_indirect(struct vmq_chain_env *env,
 	int n;
 
 	env->descs++;
-	if (!i || ind->addr != env->ind_addr || ind->len != env->ind_len) {
-		n = vmq_mem_translate(env->vq->mem, ind->addr, ind->len, iov, 1);
-		if (n == -EFAULT)
-			return VMQ_CHAIN_BAD_ADDR;
-		env->ind_addr = ind->addr;
-		env->ind_len = ind->len;
+	/* every walk of a table starts at its entry 0 */
+	if (!i) {
+		n = vmq_vq_translate(env->vq, ind->addr, ind->len,
+				     VHOST_ACCESS_RO, iov, 1);
+		if (n < 0 && n != -VMQ_CHAIN_TOO_MANY_SEGS)
+			return -n;
 		env->ind = n == 1 ? iov[0].iov_base : NULL;
 	}
 	if (env->ind)
 		return vmq_read_user_desc(env->ind + i, desc);
-	n = vmq_mem_translate(env->vq->mem, ind->addr + (u64)i * sizeof(raw),
-			      sizeof(raw), iov, ARRAY_SIZE(iov));
+	n = vmq_vq_translate(env->vq, ind->addr + (u64)i * sizeof(raw),
+			     sizeof(raw), VHOST_ACCESS_RO, iov, ARRAY_SIZE(iov));
 	if (n < 0)
-		return VMQ_CHAIN_BAD_ADDR;
+		return n == -VMQ_CHAIN_TOO_MANY_SEGS ? VMQ_CHAIN_BAD_ADDR : -n;
 	iov_iter_init(&iter, ITER_SOURCE, iov, n, sizeof(raw));
 	if (copy_from_iter(&raw, sizeof(raw), &iter) != sizeof(raw))
 		return VMQ_CHAIN_EFAULT;
 	vmq_desc_from_ring(desc, &raw);
 	return VMQ_CHAIN_OK;
+}
+
+/*
+ * Remember a writable buffer for the dirty log: its guest-physical range,
+ * or with a device IOTLB its @n iovecs just translated. Entries never
+ * outnumber iovecs (UIO_MAXIOV): each buffer took at least one.
+ */
+static void vmq_env_log_seg(struct vmq_chain_env *env, u64 addr, u32 len,
+			    int n)
+{
+	struct vmq_vq *vq = env->vq;
+	struct iovec *iov = vq->iov + env->iov;
+	int i;
+
+	if (!vq->iotlb) {
+		vq->log[vq->nlog].addr = addr;
+		vq->log[vq->nlog].len = len;
+		vq->nlog++;
+		return;
+	}
+	for (i = 0; i < n && vq->nlog < UIO_MAXIOV; i++) {
+		vq->log[vq->nlog].addr = (unsigned long)iov[i].iov_base;
+		vq->log[vq->nlog].len = iov[i].iov_len;
+		vq->nlog++;
+	}
 }
 
 static int vmq_env_add_seg(struct vmq_chain_env *env, u64 addr, u32 len,
@@ -306,24 +544,19 @@ static int vmq_env_add_seg(struct vmq_chain_env *env, u64 addr, u32 len,
 		vq->iov[env->iov].iov_base = NULL;
 		vq->iov[env->iov].iov_len = 0;
 	} else {
-		n = vmq_mem_translate(vq->mem, addr, len, vq->iov + env->iov,
-				      UIO_MAXIOV - env->iov);
-		if (n == -ENOBUFS)
-			return VMQ_CHAIN_TOO_MANY_SEGS;
+		n = vmq_vq_translate(vq, addr, len,
+				     write ? VHOST_ACCESS_WO : VHOST_ACCESS_RO,
+				     vq->iov + env->iov, UIO_MAXIOV - env->iov);
 		if (n < 0)
-			return VMQ_CHAIN_BAD_ADDR;
+			return -n;
 	}
+	if (write && env->log && len)
+		vmq_env_log_seg(env, addr, len, n);
 	env->iov += n;
 	if (write)
 		env->in += n;
 	else
 		env->out += n;
-	/* one entry per buffer, and each took at least one of UIO_MAXIOV */
-	if (write && env->log && len && vq->nlog < UIO_MAXIOV) {
-		vq->log[vq->nlog].gpa = addr;
-		vq->log[vq->nlog].len = len;
-		vq->nlog++;
-	}
 	return VMQ_CHAIN_OK;
 }
 
@@ -422,6 +655,9 @@ int vmq_vq_next_chain(struct vmq_vq *vq, int iov_first,
 	err = vmq_chain_walk(&env, vq16_to_cpu(raw), vq->num, &found);
 	/* what the walk cost, refused or not, goes on the run's budget */
 	vq->run_descs += env.descs;
+	/* waiting for the IOTLB: the chain stays, the vring is not stopped */
+	if (err == VMQ_CHAIN_RETRY)
+		return -EAGAIN;
 	if (err) {
 		vmq_vq_error(vq, err);
 		return -EINVAL;
@@ -655,7 +891,8 @@ int vmq_vq_log_written(struct vmq_vq *vq, u64 len)
 	smp_wmb();
 	for (i = 0; i < vq->nlog && len; i++) {
 		l = min(vq->log[i].len, len);
-		if (vmq_log_write(vq->log_base, vq->log[i].gpa, l)) {
+		if (vq->iotlb ? vmq_vq_log_hva(vq, vq->log[i].addr, l) :
+				vmq_log_write(vq->log_base, vq->log[i].addr, l)) {
 			vmq_vq_fault(vq, "dirty log unwritable");
 			return -EFAULT;
 		}
@@ -678,6 +915,8 @@ static long vmq_vq_set_num(struct vmq_vq *vq, void __user *argp)
 	if (!s.num || s.num > 0xffff || (s.num & (s.num - 1)))
 		return -EINVAL;
 	vq->num = s.num;
+	/* the translated ring areas were of the old size */
+	vq->rings_mapped = false;
 	return 0;
 }
 
@@ -717,9 +956,10 @@ static long vmq_vq_set_addr(struct vmq_vq *vq, void __user *argp)
 	}
 	vq->log_used = log;
 	vq->nahead = 0;
-	vq->desc = u64_to_user_ptr(a.desc_user_addr);
-	vq->avail = u64_to_user_ptr(a.avail_user_addr);
-	vq->used = u64_to_user_ptr(a.used_user_addr);
+	vq->desc_addr = a.desc_user_addr;
+	vq->avail_addr = a.avail_user_addr;
+	vq->used_addr = a.used_user_addr;
+	vmq_vq_reset_rings(vq);
 	vq->log_addr = a.log_guest_addr;
 	return 0;
 }

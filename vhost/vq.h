@@ -15,6 +15,7 @@
 #include <uapi/linux/vhost_mq.h>
 
 #include "desc.h"
+#include "iotlb.h"
 #include "worker.h"
 
 struct vmq_mem;
@@ -40,14 +41,19 @@ struct vmq_vq_stats {
 	u64 interrupts;
 	u64 wakeups;
 	u64 folded;
+	u64 iotlb_misses;
 	u64 drops[VHOST_MQ_DROP_MAX];	/* by enum vhost_mq_drop */
 	u64 errors;			/* sum of chain_errors and ring faults */
 	u64 chain_errors[VMQ_CHAIN_NR_ERRORS];
 };
 
-/* a guest range the device wrote, for the dirty log */
+/*
+ * A guest range the device wrote, for the dirty log: a guest-physical
+ * address, or with a device IOTLB the owner's address it translated to
+ * (the log is of guest-physical pages: the memory table maps it back).
+ */
 struct vmq_log_entry {
-	u64 gpa;
+	u64 addr;
 	u64 len;
 };
 
@@ -65,19 +71,31 @@ struct vmq_vq {
 	 */
 	struct mutex mutex;
 	unsigned int index;
+	/* our request to the device IOTLB, if we wait for one (iotlb.h) */
+	struct vmq_iotlb_miss miss;
 
 	/* Everything from here on is zeroed by vmq_vq_reset(). */
 
 	/* The ring, as the VMM set it; fixed while a backend is attached. */
 	u32 num;
+	u64 desc_addr, avail_addr, used_addr;
+	/*
+	 * Where the ring areas are in the owner's memory: the addresses above
+	 * as they are, or with a device IOTLB their translations, made when
+	 * a run starts and kept while no mapping has gone (rings_gen).
+	 */
 	struct vring_desc __user *desc;
 	struct vring_avail __user *avail;
 	struct vring_used __user *used;
+	bool rings_mapped;
+	unsigned int rings_gen;
 	bool log_used;			/* VHOST_VRING_F_LOG */
 	u64 log_addr;			/* guest address of the used ring */
 	void __user *log_base;
 	struct eventfd_ctx *log_ctx;
 	const struct vmq_mem *mem;	/* the device's table; see mem.h */
+	/* with ACCESS_PLATFORM, the device's IOTLB: addresses are IOVAs */
+	struct vmq_iotlb *iotlb;
 	u64 features;
 	u32 busyloop_timeout;		/* microseconds */
 
@@ -135,6 +153,8 @@ static inline bool vmq_vq_has(const struct vmq_vq *vq, unsigned int bit)
 bool vmq_vq_log_access_ok(struct vmq_vq *vq, void __user *log_base);
 bool vmq_vq_access_ok(struct vmq_vq *vq);
 int vmq_vq_init_access(struct vmq_vq *vq);
+void vmq_vq_set_iotlb(struct vmq_vq *vq, struct vmq_iotlb *iotlb);
+bool vmq_vq_start_run(struct vmq_vq *vq);
 
 int vmq_vq_next_chain(struct vmq_vq *vq, int iov_first,
 		      struct vmq_vq_chain *chain);

@@ -41,8 +41,15 @@ enum vmq_chain_error {
 	VMQ_CHAIN_CTRL_NO_ACK,		/* ctrl chain without a writable ack */
 	VMQ_CHAIN_AVAIL_IDX,		/* more than num buffers outstanding */
 	VMQ_CHAIN_MEM_FAULT,		/* ring or buffer memory inaccessible */
+	VMQ_CHAIN_IOTLB_PERM,		/* IOTLB mapping without the access */
 	VMQ_CHAIN_NR_ERRORS
 };
+
+/*
+ * Not an error: a translation is missing from the device IOTLB. The chain
+ * is left where it is and walked again once the VMM has mapped it.
+ */
+#define VMQ_CHAIN_RETRY		0x40
 
 /* What a walk found: buffer counts and byte totals per direction. */
 struct vmq_chain {

@@ -9,8 +9,26 @@
  * rx and vring 1 is tx).
  *
  * Where compat mode differs from vhost-net, on purpose:
- *  - VIRTIO_F_ACCESS_PLATFORM (device IOTLB) and the backend feature
- *    VHOST_BACKEND_F_IOTLB_MSG_V2 are not offered yet.
+ *  - The device IOTLB (VIRTIO_F_ACCESS_PLATFORM, messages written to and
+ *    read from the fd) has vhost-net's layout, errno values and ordering
+ *    rules, and is stricter in three ways: an UPDATE with permission bits
+ *    other than VHOST_ACCESS_RW and an INVALIDATE whose range wraps fail
+ *    with EFAULT (vhost-net takes the first, and ignores the second; an
+ *    INVALIDATE of size 0 means 2^64 bytes, so only at iova 0 is it
+ *    valid: all of it, as in vhost-net); a
+ *    vring waits on one MISS at a time, and an UPDATE covering a MISS the
+ *    VMM has not read yet withdraws it; each ring area (descriptor table,
+ *    avail, used) must be mapped contiguously in the VMM's memory, as any
+ *    guest's DMA allocation is (vhost-net also walks a ring scattered
+ *    over many mappings), else the vring stops (chain_errors[MEM_FAULT]).
+ *    VHOST_BACKEND_F_IOTLB_BATCH is offered too (vhost-net offers only
+ *    IOTLB_MSG_V2): BATCH_BEGIN and BATCH_END are accepted and change
+ *    nothing, each UPDATE being in force as soon as it is written.
+ *    VHOST_SET_FEATURES without ACCESS_PLATFORM drops the IOTLB (the
+ *    vrings go back to guest-physical addresses; vhost-net keeps
+ *    translating through the IOTLB it had). A read() of a MISS into an
+ *    unwritable buffer fails with EFAULT and keeps the MISS (vhost-net
+ *    returns the bytes copied and drops it).
  *  - VHOST_NET_SET_BACKEND takes tap and macvtap queues only; a raw
  *    AF_PACKET socket, which vhost-net also takes, fails with ENOTSOCK.
  *  - A guest error on a vring (a malformed descriptor chain, an avail
@@ -40,8 +58,9 @@
 
 /*
  * Feature bits offered by VHOST_GET_FEATURES in compat mode: those of
- * Linux 6.1's vhost-net less VIRTIO_F_ACCESS_PLATFORM (no device IOTLB yet).
- * Bit 27 is both VIRTIO_F_ANY_LAYOUT and VHOST_NET_F_VIRTIO_NET_HDR.
+ * Linux 6.1's vhost-net. Bit 27 is both VIRTIO_F_ANY_LAYOUT and
+ * VHOST_NET_F_VIRTIO_NET_HDR. With VIRTIO_F_ACCESS_PLATFORM acked, every
+ * guest address is an IOVA of the device IOTLB.
  */
 #define VHOST_MQ_FEATURES	((1ULL << 15) | /* VIRTIO_NET_F_MRG_RXBUF */ \
 				 (1ULL << 24) | /* VIRTIO_F_NOTIFY_ON_EMPTY */ \
@@ -49,14 +68,19 @@
 				 (1ULL << 27) | /* VIRTIO_F_ANY_LAYOUT */ \
 				 (1ULL << 28) | /* VIRTIO_RING_F_INDIRECT_DESC */ \
 				 (1ULL << 29) | /* VIRTIO_RING_F_EVENT_IDX */ \
-				 (1ULL << 32))  /* VIRTIO_F_VERSION_1 */
+				 (1ULL << 32) | /* VIRTIO_F_VERSION_1 */ \
+				 (1ULL << 33))  /* VIRTIO_F_ACCESS_PLATFORM */
 
 /* Offered on top of those in device mode only (VHOST_MQ_SET_PAIRS). */
 #define VHOST_MQ_DEVICE_FEATURES	((1ULL << 17) | /* VIRTIO_NET_F_CTRL_VQ */ \
 					 (1ULL << 22))  /* VIRTIO_NET_F_MQ */
 
-/* Backend features (VHOST_GET_BACKEND_FEATURES): none yet. */
-#define VHOST_MQ_BACKEND_FEATURES	0ULL
+/*
+ * Backend features (VHOST_GET_BACKEND_FEATURES): the device IOTLB's
+ * message formats, bits as in <linux/vhost_types.h>.
+ */
+#define VHOST_MQ_BACKEND_FEATURES	((1ULL << 1) | /* IOTLB_MSG_V2 */ \
+					 (1ULL << 2))  /* IOTLB_BATCH */
 
 /*
  * Why a frame was dropped (vhost_mq_vring_stats.drops[]). No frame is
@@ -100,7 +124,11 @@ enum vhost_mq_chain_error {
 	/* avail idx more than num ahead of the last entry taken or used */
 	VHOST_MQ_CHAIN_AVAIL_IDX,
 	VHOST_MQ_CHAIN_MEM_FAULT,	/* ring or buffer memory unreachable */
-	VHOST_MQ_CHAIN_ERROR_MAX = 16
+	/* a device IOTLB mapping without the access needed (a guest buffer
+	 * the device would write mapped read-only, or the other way round)
+	 */
+	VHOST_MQ_CHAIN_IOTLB_PERM,
+	VHOST_MQ_CHAIN_ERROR_MAX = 24
 };
 
 /* Counters of one vring since the owner was set. */
@@ -116,6 +144,8 @@ struct vhost_mq_vring_stats {
 	__u64 folded;		/* rx frames taken from another pair's queue */
 	__u64 drops[VHOST_MQ_DROP_MAX];
 	__u64 chain_errors[VHOST_MQ_CHAIN_ERROR_MAX];
+	/* runs that stopped for a translation missing from the device IOTLB */
+	__u64 iotlb_misses;
 };
 
 /* The kernel thread that serves a queue pair. */
