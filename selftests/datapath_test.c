@@ -4,7 +4,8 @@
  * ways, against /dev/vhost-net and /dev/vhost-mq: every frame size from 14
  * bytes to 64 KiB, chains split over many descriptors, indirect tables,
  * mergeable rx buffers, header placement, event idx on and off, ring
- * sizes 1 to 32768, stop/restart, RESET_OWNER and busy polling.
+ * sizes 1 to 32768, stop/restart, RESET_OWNER and busy polling; and all
+ * of it again through a device IOTLB (VIRTIO_F_ACCESS_PLATFORM).
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -72,6 +73,24 @@ FIXTURE_VARIANT_ADD(dp, net_legacy_big) {
 FIXTURE_VARIANT_ADD(dp, mq_legacy_big) {
 	.path = VHOST_MQ_PATH,
 	.features = F(VIRTIO_RING_F_EVENT_IDX) | F(VIRTIO_RING_F_INDIRECT_DESC),
+};
+
+/*
+ * VIRTIO_F_ACCESS_PLATFORM: every address the device is given is an IOVA
+ * 1 TiB above the guest-physical one, mapped by one IOTLB update.
+ */
+FIXTURE_VARIANT_ADD(dp, net_platform) {
+	.path = VHOST_NET_PATH,
+	.features = V1_MRG | F(VIRTIO_RING_F_EVENT_IDX) |
+		    F(VIRTIO_RING_F_INDIRECT_DESC) |
+		    F(VIRTIO_F_ACCESS_PLATFORM),
+};
+
+FIXTURE_VARIANT_ADD(dp, mq_platform) {
+	.path = VHOST_MQ_PATH,
+	.features = V1_MRG | F(VIRTIO_RING_F_EVENT_IDX) |
+		    F(VIRTIO_RING_F_INDIRECT_DESC) |
+		    F(VIRTIO_F_ACCESS_PLATFORM),
 };
 
 FIXTURE_VARIANT_ADD(dp, net_vhost_hdr) {

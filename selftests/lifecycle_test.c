@@ -61,15 +61,7 @@ FIXTURE_VARIANT_ADD(lc, mq) {
 
 static int module_refcnt(void)
 {
-	FILE *f = fopen("/sys/module/vhost_mq/refcnt", "re");
-	int n = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
+	return vmq_module_refcnt("vhost_mq");
 }
 
 static long sunreclaim_kb(void)
@@ -464,17 +456,9 @@ static int fail_nth(int n)
 static int fail_nth_left(void)
 {
 	char path[64];
-	int n = -1;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/fail-nth", gettid());
-	f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
+	return vmq_read_int(path);
 }
 
 /* failslab fails GFP_KERNEL allocations too, and quietly */

@@ -132,4 +132,27 @@ static inline int vmq_wait_tasks_named(const char *comm, int want, int ms)
 	}
 }
 
+/* The integer a file starts with, or -1. */
+static inline int vmq_read_int(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int n = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/* References to module @mod (its /sys/module refcnt), -1 if unknown. */
+static inline int vmq_module_refcnt(const char *mod)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", mod);
+	return vmq_read_int(path);
+}
+
 #endif /* VMQ_TEST_H */

@@ -54,6 +54,8 @@ int vmq_guest_init(struct vmq_guest *g, size_t size, uint64_t gpa)
 	g->gpa = gpa;
 	g->size = size;
 	g->used = 0;
+	g->platform = false;
+	g->iova = gpa + VMQ_GUEST_IOVA_OFFSET;
 	return 0;
 }
 
@@ -77,7 +79,8 @@ void *vmq_guest_alloc(struct vmq_guest *g, size_t size, size_t align)
 
 uint64_t vmq_gpa(const struct vmq_guest *g, const void *p)
 {
-	return g->gpa + ((const uint8_t *)p - g->base);
+	return (g->platform ? g->iova : g->gpa) +
+	       ((const uint8_t *)p - g->base);
 }
 
 int vmq_gvq_init(struct vmq_gvq *vq, struct vmq_guest *g, unsigned int index,
@@ -323,11 +326,16 @@ int vmq_vhost_setup_vq(int fd, struct vmq_gvq *vq)
 {
 	struct vhost_vring_state num = { vq->index, vq->num };
 	struct vhost_vring_state base = { vq->index, 0 };
+	/* the VMM's addresses of the ring, or its IOVAs (as QEMU gives) */
+	bool iova = vq->g->platform;
 	struct vhost_vring_addr addr = {
 		.index = vq->index,
-		.desc_user_addr = (uintptr_t)vq->vring.desc,
-		.avail_user_addr = (uintptr_t)vq->vring.avail,
-		.used_user_addr = (uintptr_t)vq->vring.used,
+		.desc_user_addr = iova ? vmq_gpa(vq->g, vq->vring.desc) :
+					 (uintptr_t)vq->vring.desc,
+		.avail_user_addr = iova ? vmq_gpa(vq->g, vq->vring.avail) :
+					  (uintptr_t)vq->vring.avail,
+		.used_user_addr = iova ? vmq_gpa(vq->g, vq->vring.used) :
+					 (uintptr_t)vq->vring.used,
 		.log_guest_addr = vmq_gpa(vq->g, vq->vring.used),
 	};
 	struct vhost_vring_file kick = { vq->index, vq->kick_fd };
@@ -351,6 +359,76 @@ int vmq_vhost_set_backend(int fd, unsigned int index, int backend_fd)
 	return ioctl(fd, VHOST_NET_SET_BACKEND, &f) ? -errno : 0;
 }
 
+int vmq_vhost_iotlb(int fd, uint8_t type, uint64_t iova, uint64_t size,
+		    uint64_t uaddr, uint8_t perm)
+{
+	struct vhost_msg_v2 m;
+	ssize_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.type = VHOST_IOTLB_MSG_V2;
+	m.iotlb.type = type;
+	m.iotlb.iova = iova;
+	m.iotlb.size = size;
+	m.iotlb.uaddr = uaddr;
+	m.iotlb.perm = perm;
+	n = write(fd, &m, sizeof(m));
+	if (n == sizeof(m))
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}
+
+int vmq_vhost_iotlb_miss(int fd, uint64_t *iova, uint8_t *perm,
+			 int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct vhost_msg_v2 m;
+	ssize_t n;
+
+	for (;;) {
+		n = poll(&p, 1, timeout_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -ETIMEDOUT;
+		n = read(fd, &m, sizeof(m));
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n != sizeof(m) || m.type != VHOST_IOTLB_MSG_V2 ||
+		    m.iotlb.type != VHOST_IOTLB_MISS)
+			return -EPROTO;
+		*iova = m.iotlb.iova;
+		*perm = m.iotlb.perm;
+		return 0;
+	}
+}
+
+int vmq_vhost_iotlb_map_guest(int fd, const struct vmq_guest *g)
+{
+	return vmq_vhost_iotlb(fd, VHOST_IOTLB_UPDATE, g->iova, g->size,
+			       (uintptr_t)g->base, VHOST_ACCESS_RW);
+}
+
+/*
+ * With ACCESS_PLATFORM in @features: IOTLB messages in the v2 format, the
+ * device given IOVAs, all memory mapped before any ring is used.
+ */
+static int vmq_guest_platform(int fd, struct vmq_guest *g, uint64_t features)
+{
+	uint64_t v2 = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2;
+
+	if (!(features & (1ULL << VIRTIO_F_ACCESS_PLATFORM)))
+		return 0;
+	g->platform = true;
+	if (ioctl(fd, VHOST_SET_BACKEND_FEATURES, &v2))
+		return -errno;
+	return vmq_vhost_iotlb_map_guest(fd, g);
+}
+
 int vmq_gpair_start(struct vmq_gpair *p, int fd, uint64_t features,
 		    size_t mem, uint64_t gpa, uint32_t num, int backend)
 {
@@ -361,6 +439,8 @@ int vmq_gpair_start(struct vmq_gpair *p, int fd, uint64_t features,
 	    ioctl(fd, VHOST_SET_FEATURES, &features))
 		return -errno;
 	r = vmq_guest_init(&p->g, mem, gpa);
+	if (!r)
+		r = vmq_guest_platform(fd, &p->g, features);
 	if (!r)
 		r = vmq_gvq_init(&p->rx, &p->g, 0, num, evidx);
 	if (!r)
@@ -402,6 +482,8 @@ int vmq_gdev_start(struct vmq_gdev *d, int fd, unsigned int npairs,
 	    ioctl(fd, VHOST_SET_FEATURES, &features))
 		return -errno;
 	r = vmq_guest_init(&d->g, mem, gpa);
+	if (!r)
+		r = vmq_guest_platform(fd, &d->g, features);
 	if (r)
 		return r;
 	d->cmd = vmq_guest_alloc(&d->g, 64, 8);

@@ -17,17 +17,27 @@
  * Guest memory: one anonymous mapping, seen by the device at guest
  * physical address gpa (deliberately not its virtual address, so a
  * missing translation shows). Allocation is a bump pointer.
+ *
+ * With VIRTIO_F_ACCESS_PLATFORM (platform) the device is given I/O
+ * virtual addresses instead, iova + offset: VMQ_GUEST_IOVA_OFFSET above
+ * the guest-physical ones unless a test moves them, and the start
+ * functions map them all with one IOTLB update (a static IOTLB).
  */
+#define VMQ_GUEST_IOVA_OFFSET	(1ULL << 40)
+
 struct vmq_guest {
 	uint8_t *base;
 	uint64_t gpa;
 	size_t size;
 	size_t used;
+	bool platform;
+	uint64_t iova;
 };
 
 int vmq_guest_init(struct vmq_guest *g, size_t size, uint64_t gpa);
 void vmq_guest_destroy(struct vmq_guest *g);
 void *vmq_guest_alloc(struct vmq_guest *g, size_t size, size_t align);
+/* the address the device is given for @p: guest-physical or an IOVA */
 uint64_t vmq_gpa(const struct vmq_guest *g, const void *p);
 
 /* one buffer of a chain: guest memory and its length */
@@ -73,6 +83,18 @@ uint64_t vmq_eventfd_read(int fd);
 int vmq_vhost_set_mem(int fd, const struct vmq_guest *g);
 int vmq_vhost_setup_vq(int fd, struct vmq_gvq *vq);
 int vmq_vhost_set_backend(int fd, unsigned int index, int backend_fd);
+
+/*
+ * The device IOTLB (VIRTIO_F_ACCESS_PLATFORM): write one vhost_msg_v2 of
+ * @type (VHOST_IOTLB_UPDATE, _INVALIDATE, ...): 0 or -errno. Read one MISS
+ * within @timeout_ms: 0 with its iova and perm, or -errno (-ETIMEDOUT).
+ */
+int vmq_vhost_iotlb(int fd, uint8_t type, uint64_t iova, uint64_t size,
+		    uint64_t uaddr, uint8_t perm);
+int vmq_vhost_iotlb_miss(int fd, uint64_t *iova, uint8_t *perm,
+			 int timeout_ms);
+/* Map all of @g's memory at its IOVAs, read and write. */
+int vmq_vhost_iotlb_map_guest(int fd, const struct vmq_guest *g);
 
 /*
  * A guest with one queue pair (vring 0 rx, 1 tx) wired through vhost fd
