@@ -11,7 +11,9 @@
 #   1 pair, frames of 64, 512, 1500 and 9000 bytes;
 #   2 and 4 pairs of 64-byte frames, 2 pairs of 1500-byte frames;
 #   1 pair of 64 and 1500 bytes with the io_uring generator/sink
-#   (dir tx-uring, rx-uring) instead of IPv4 dropping / pktgen.
+#   (dir tx-uring, rx-uring) instead of IPv4 dropping / pktgen;
+#   1 pair of 64 and 1500 bytes with VIRTIO_F_ACCESS_PLATFORM, every
+#   address an IOVA of a static device IOTLB (dir tx-iotlb, rx-iotlb).
 # Appends one line per run to OUT:
 #   pps DEVICE DIR PAIRS SIZE RUN FRAMES_PER_S GBIT_S WORKER_NS_PER_FRAME
 # DEVICE: vhost-net, vhost-mq (compat) or vhost-mq-dev (device mode).
@@ -33,7 +35,8 @@ pps=$(cd "$(dirname "$0")/.." && pwd)/build/bench/pps
 
 workloads="tx:1:64 tx:1:512 tx:1:1500 tx:1:9000 tx:2:64 tx:4:64 tx:2:1500
 rx:1:64 rx:1:512 rx:1:1500 rx:1:9000 rx:2:64 rx:4:64 rx:2:1500
-tx-uring:1:64 tx-uring:1:1500 rx-uring:1:64 rx-uring:1:1500"
+tx-uring:1:64 tx-uring:1:1500 rx-uring:1:64 rx-uring:1:1500
+tx-iotlb:1:64 tx-iotlb:1:1500 rx-iotlb:1:64 rx-iotlb:1:1500"
 devices="vhost-net vhost-mq vhost-mq-dev"
 total=$(($(echo $workloads | wc -w) * 3 * runs))
 done_n=0
@@ -63,6 +66,8 @@ while [ $run -le "$runs" ]; do
 			rx) args="$args -r rx -g pktgen" ;;
 			tx-uring) args="$args -r tx -k uring" ;;
 			rx-uring) args="$args -r rx -g uring" ;;
+			tx-iotlb) args="$args -r tx -i" ;;
+			rx-iotlb) args="$args -r rx -g pktgen -i" ;;
 			esac
 			# shellcheck disable=SC2086
 			line=$("$pps" -a $args -p "$pairs" -s "$size" -t "$secs")

@@ -434,7 +434,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: pps [-d DEV] [-m compat|device] [-p PAIRS] "
 		"[-r tx|rx] [-g pktgen|uring] [-k drop|uring] [-s BYTES] "
-		"[-t SECONDS] [-b BUSYLOOP_US] [-a]\n");
+		"[-t SECONDS] [-b BUSYLOOP_US] [-a] [-i]\n");
 	exit(2);
 }
 
@@ -458,9 +458,11 @@ int main(int argc, char **argv)
 	double t0, t1;
 	int c, r, fd;
 
-	while ((c = getopt(argc, argv, "ab:d:g:k:m:p:r:s:t:")) != -1) {
+	while ((c = getopt(argc, argv, "ab:d:g:ik:m:p:r:s:t:")) != -1) {
 		switch (c) {
 		case 'a': pin = true; break;
+		/* VIRTIO_F_ACCESS_PLATFORM, memory mapped by one IOTLB entry */
+		case 'i': features |= 1ULL << VIRTIO_F_ACCESS_PLATFORM; break;
 		case 'b': busy_us = atoi(optarg); break;
 		case 'd': path = optarg; break;
 		case 'g': gen = optarg; break;
