@@ -5,6 +5,7 @@
  * the features offered, the errno of every malformed message, read() and
  * poll() of MISS messages, a miss answered page by page until traffic
  * resumes without a kick, read-only and write-only mappings refused,
+ * rings scattered over pieces of the VMM's memory,
  * invalidation under traffic (no frame through a mapping after its
  * invalidation returned), device mode through IOVAs, and a VMM killed
  * with misses pending.
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <linux/vhost.h>
 #include <linux/vhost_mq.h>
@@ -413,12 +415,11 @@ TEST_F(io, an_rx_miss_is_asked_answered_and_the_frame_delivered)
 /* ------------------------------------------------ permissions */
 
 /*
- * Map [p, p + len) with @perm only, the rest of guest memory as before.
- * An invalidation drops every mapping it touches whole (so does
- * vhost-net's), so all of memory is mapped again in three pieces.
+ * Map all of guest memory again but [p, p + len), which the caller maps
+ * itself. An invalidation drops every mapping it touches whole (so does
+ * vhost-net's), so the rest is mapped again in two pieces.
  */
-static int remap(FIXTURE_DATA(io) *self, unsigned char *p, size_t len,
-		 uint8_t perm)
+static int map_around(FIXTURE_DATA(io) *self, unsigned char *p, size_t len)
 {
 	struct vmq_guest *g = &self->gp.g;
 	size_t before = p - g->base, after = g->size - before - len;
@@ -430,14 +431,22 @@ static int remap(FIXTURE_DATA(io) *self, unsigned char *p, size_t len,
 		r = vmq_vhost_iotlb(self->fd, VHOST_IOTLB_UPDATE, g->iova,
 				    before, (uintptr_t)g->base,
 				    VHOST_ACCESS_RW);
-	if (!r)
-		r = vmq_vhost_iotlb(self->fd, VHOST_IOTLB_UPDATE,
-				    iova_of(self, p), len, (uintptr_t)p, perm);
 	if (!r && after)
 		r = vmq_vhost_iotlb(self->fd, VHOST_IOTLB_UPDATE,
 				    iova_of(self, p + len), after,
 				    (uintptr_t)(p + len), VHOST_ACCESS_RW);
 	return r;
+}
+
+/* Map [p, p + len) with @perm only, the rest of guest memory as before. */
+static int remap(FIXTURE_DATA(io) *self, unsigned char *p, size_t len,
+		 uint8_t perm)
+{
+	int r = map_around(self, p, len);
+
+	return r ? r : vmq_vhost_iotlb(self->fd, VHOST_IOTLB_UPDATE,
+				       iova_of(self, p), len, (uintptr_t)p,
+				       perm);
 }
 
 TEST_F(io, an_rx_buffer_mapped_read_only_is_never_written)
@@ -655,6 +664,133 @@ TEST_F_TIMEOUT(io, invalidation_under_traffic_never_uses_a_stale_mapping, 600)
 	EXPECT_EQ(0, mixed);
 	EXPECT_EQ(0, order);
 	EXPECT_LE(round * LATE, poisoned);
+}
+
+/* ------------------------------------------------ scattered rings */
+
+/*
+ * Where a guest's rings are contiguous in IOVA space but not in the VMM's
+ * memory, as a vIOMMU that maps a ring of several pages page by page
+ * makes them: the pages holding both rings move onto a memfd mapped
+ * twice, and their IOVAs are mapped in pieces of 2050 and 2046 bytes
+ * alternating between the two views. Descriptors and used elements
+ * straddle pieces; no 16-bit field does (vhost-net refuses one that
+ * straddles). The rest of memory stays mapped in place.
+ */
+struct scatter {
+	unsigned char *start, *alias;
+	size_t len;
+	int memfd;
+};
+
+#define CUT	2050
+
+static int scatter_rings(FIXTURE_DATA(io) *self, struct scatter *sc)
+{
+	struct vmq_gvq *rx = &self->gp.rx, *tx = &self->gp.tx;
+	uintptr_t lo = (uintptr_t)rx->vring.desc, hi;
+	size_t off, piece;
+	unsigned char *save, *view;
+	int r;
+
+	hi = (uintptr_t)&tx->vring.used->ring[tx->num] + 2;
+	lo &= ~(PAGE - 1);
+	hi = (hi + PAGE - 1) & ~(PAGE - 1);
+	sc->start = (unsigned char *)lo;
+	sc->len = hi - lo;
+	sc->memfd = memfd_create("vmq-rings", MFD_CLOEXEC);
+	if (sc->memfd < 0 || ftruncate(sc->memfd, sc->len))
+		return -errno;
+	save = malloc(sc->len);
+	if (!save)
+		return -ENOMEM;
+	memcpy(save, sc->start, sc->len);
+	if (mmap(sc->start, sc->len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, sc->memfd, 0) == MAP_FAILED)
+		return -errno;
+	memcpy(sc->start, save, sc->len);
+	free(save);
+	sc->alias = mmap(NULL, sc->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 sc->memfd, 0);
+	if (sc->alias == MAP_FAILED)
+		return -errno;
+
+	r = map_around(self, sc->start, sc->len);
+	for (off = 0; !r && off < sc->len; off += piece) {
+		piece = off % PAGE ? PAGE - CUT : CUT;
+		view = off % PAGE ? sc->alias : sc->start;
+		r = vmq_vhost_iotlb(self->fd, VHOST_IOTLB_UPDATE,
+				    iova_of(self, sc->start + off), piece,
+				    (uintptr_t)(view + off), VHOST_ACCESS_RW);
+	}
+	return r;
+}
+
+static void unscatter(struct scatter *sc)
+{
+	if (sc->alias && sc->alias != MAP_FAILED)
+		munmap(sc->alias, sc->len);
+	if (sc->memfd >= 0)
+		close(sc->memfd);
+}
+
+#define SCATTER_FRAMES	2000	/* each ring wraps several times */
+#define POOL		64
+
+TEST_F_TIMEOUT(io, rings_scattered_over_pieces_of_memory_move_every_byte, 300)
+{
+	struct vmq_guest *g = &self->gp.g;
+	unsigned char *txb = vmq_guest_alloc(g, POOL * SLOT, PAGE);
+	unsigned char *rxb = vmq_guest_alloc(g, POOL * 2048, PAGE);
+	struct scatter sc = { .memfd = -1 };
+	unsigned int seq, tx_bad = 0, rx_bad = 0, errs;
+	uint32_t len;
+	void *tok;
+
+	ASSERT_NE(NULL, rxb);
+	ASSERT_EQ(0, scatter_rings(self, &sc));
+	TH_LOG("rings in %zu bytes, pieces of %u and %lu", sc.len, CUT,
+	       PAGE - CUT);
+	for (seq = 0; seq < SCATTER_FRAMES; seq++) {
+		unsigned char *p = txb + (seq % POOL) * SLOT;
+		struct vmq_gbuf b[2] = { { p, HDR }, { p + HDR, FRAME } };
+
+		memset(p, 0, HDR);
+		vmq_frame_fill(p + HDR, FRAME, seq);
+		/* every third chain through an indirect table */
+		ASSERT_EQ(0, vmq_gvq_add(&self->gp.tx, b, 2, 0, p,
+					 seq % 3 == 0)) TH_LOG("tx %u", seq);
+		vmq_gvq_kick(&self->gp.tx);
+		if (!tx_arrived(self, seq, WAIT_MS) && tx_bad++ < 3)
+			TH_LOG("tx frame %u missing or wrong", seq);
+		tok = vmq_gvq_get_wait(&self->gp.tx, NULL, WAIT_MS);
+		ASSERT_EQ(p, tok) TH_LOG("tx used entry %u", seq);
+	}
+	for (seq = 0; seq < SCATTER_FRAMES; seq++) {
+		unsigned char *p = rxb + (seq % POOL) * 2048;
+		struct vmq_gbuf b = { p, 2048 };
+
+		memset(p, 0, 2048);
+		ASSERT_EQ(0, vmq_gvq_add(&self->gp.rx, &b, 0, 1, p, false));
+		vmq_gvq_kick(&self->gp.rx);
+		vmq_frame_fill(self->frame, FRAME, 1u << 16 | seq);
+		ASSERT_EQ(FRAME, vmq_pkt_send(self->tap.pkt, self->tap.ifindex,
+					      self->frame, FRAME));
+		tok = vmq_gvq_get_wait(&self->gp.rx, &len, WAIT_MS);
+		ASSERT_EQ(p, tok) TH_LOG("rx used entry %u", seq);
+		if ((len != HDR + FRAME ||
+		     memcmp(p + HDR, self->frame, FRAME)) && rx_bad++ < 3)
+			TH_LOG("rx frame %u: %u bytes or wrong", seq, len);
+	}
+	EXPECT_EQ(0, tx_bad);
+	EXPECT_EQ(0, rx_bad);
+	EXPECT_EQ(0, vmq_eventfd_read(self->gp.tx.err_fd));
+	EXPECT_EQ(0, vmq_eventfd_read(self->gp.rx.err_fd));
+	if (self->ours) {
+		errs = vring_stats(self, 0).errors + vring_stats(self, 1).errors;
+		EXPECT_EQ(0, errs);
+	}
+	unscatter(&sc);
 }
 
 /* ------------------------------------------------ the VMM killed */

@@ -55,6 +55,36 @@ int vmq_vq_alloc_scratch(struct vmq_vq *vq)
 	return -ENOMEM;
 }
 
+/*
+ * A ring area the device IOTLB maps in several pieces of the owner's
+ * memory: contiguous in IOVA space (the guest's one DMA allocation), not
+ * in ours, as a vIOMMU's page-by-page mappings of a ring over a page make
+ * it. The pieces are in the area's order, the first at offset 0.
+ */
+struct vmq_ring_piece {
+	u32 off;			/* where it starts in the area */
+	u32 len;
+	void __user *hva;
+};
+
+struct vmq_ring_pieces {
+	unsigned int n;
+	struct vmq_ring_piece p[];
+};
+
+/* Forget where the ring areas are; under the vq mutex. */
+static void vmq_vq_unmap_rings(struct vmq_vq *vq)
+{
+	int a;
+
+	vq->rings_mapped = false;
+	for (a = 0; a < VMQ_RING_AREAS; a++) {
+		kfree(vq->pieces[a]);
+		vq->pieces[a] = NULL;
+		vq->ring[a] = NULL;
+	}
+}
+
 static void vmq_ctx_put(struct eventfd_ctx **ctx)
 {
 	if (*ctx)
@@ -79,8 +109,121 @@ void vmq_vq_reset(struct vmq_vq *vq)
 	vmq_ctx_put(&vq->call_ctx);
 	vmq_ctx_put(&vq->error_ctx);
 	vmq_vq_free_scratch(vq);
+	vmq_vq_unmap_rings(vq);
 	memset_startat(vq, 0, num);
 	vmq_poll_init(&vq->poll, kick, EPOLLIN);
+}
+
+/* offsets in the avail and used areas; entry num is the event index */
+#define VMQ_AVAIL_FLAGS		offsetof(struct vring_avail, flags)
+#define VMQ_AVAIL_IDX		offsetof(struct vring_avail, idx)
+#define VMQ_USED_FLAGS		offsetof(struct vring_used, flags)
+#define VMQ_USED_IDX		offsetof(struct vring_used, idx)
+
+static u32 vmq_avail_entry(u32 i)
+{
+	return offsetof(struct vring_avail, ring) + i * sizeof(__virtio16);
+}
+
+static u32 vmq_used_entry(u32 i)
+{
+	return offsetof(struct vring_used, ring) +
+	       i * sizeof(struct vring_used_elem);
+}
+
+enum vmq_pieces_op {
+	VMQ_PIECES_READ,
+	VMQ_PIECES_WRITE,
+	VMQ_PIECES_LOG,
+};
+
+static int vmq_vq_log_hva(struct vmq_vq *vq, u64 hva, u64 len);
+
+/*
+ * Read, write or log the bytes [off, off + len) of scattered ring area @a,
+ * piece by piece; the range lies inside the area, whose whole size was
+ * translated.
+ */
+static int vmq_pieces_access(struct vmq_vq *vq, enum vmq_ring_area a,
+			     u32 off, void *buf, u32 len, enum vmq_pieces_op op)
+{
+	const struct vmq_ring_pieces *ps = vq->pieces[a];
+	const struct vmq_ring_piece *p;
+	unsigned int lo = 0, hi = ps->n, mid;
+	u32 in, chunk;
+	int err;
+
+	/* the last piece starting at or before off */
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (ps->p[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	for (p = &ps->p[lo]; len && p < ps->p + ps->n; p++) {
+		in = off - p->off;
+		chunk = min(len, p->len - in);
+		if (op == VMQ_PIECES_READ)
+			err = copy_from_user(buf, p->hva + in, chunk);
+		else if (op == VMQ_PIECES_WRITE)
+			err = copy_to_user(p->hva + in, buf, chunk);
+		else
+			err = vmq_vq_log_hva(vq, (unsigned long)p->hva + in,
+					     chunk);
+		if (err)
+			return -EFAULT;
+		if (op != VMQ_PIECES_LOG)
+			buf += chunk;
+		off += chunk;
+		len -= chunk;
+	}
+	return len ? -EFAULT : 0;
+}
+
+/* Ring accesses by area and offset: in place, or piece by piece. */
+static int vmq_ring_read(struct vmq_vq *vq, enum vmq_ring_area a, u32 off,
+			 void *buf, u32 len)
+{
+	if (likely(vq->ring[a]))
+		return copy_from_user(buf, vq->ring[a] + off, len) ? -EFAULT : 0;
+	return vmq_pieces_access(vq, a, off, buf, len, VMQ_PIECES_READ);
+}
+
+static int vmq_ring_write(struct vmq_vq *vq, enum vmq_ring_area a, u32 off,
+			  const void *buf, u32 len)
+{
+	if (likely(vq->ring[a]))
+		return copy_to_user(vq->ring[a] + off, buf, len) ? -EFAULT : 0;
+	return vmq_pieces_access(vq, a, off, (void *)buf, len,
+				 VMQ_PIECES_WRITE);
+}
+
+static int vmq_ring_get16(struct vmq_vq *vq, enum vmq_ring_area a, u32 off,
+			  u16 *v)
+{
+	__virtio16 raw;
+
+	if (likely(vq->ring[a])) {
+		if (get_user(raw, (__virtio16 __user *)(vq->ring[a] + off)))
+			return -EFAULT;
+	} else if (vmq_pieces_access(vq, a, off, &raw, sizeof(raw),
+				     VMQ_PIECES_READ)) {
+		return -EFAULT;
+	}
+	*v = vq16_to_cpu(raw);
+	return 0;
+}
+
+static int vmq_ring_put16(struct vmq_vq *vq, enum vmq_ring_area a, u32 off,
+			  u16 v)
+{
+	__virtio16 raw = cpu_to_vq16(v);
+
+	if (likely(vq->ring[a]))
+		return put_user(raw, (__virtio16 __user *)(vq->ring[a] + off));
+	return vmq_pieces_access(vq, a, off, &raw, sizeof(raw),
+				 VMQ_PIECES_WRITE);
 }
 
 static size_t vmq_vq_used_size(struct vmq_vq *vq, u32 num)
@@ -117,7 +260,9 @@ static bool vmq_ring_access_ok(struct vmq_vq *vq, u32 num, void __user *desc,
 bool vmq_vq_access_ok(struct vmq_vq *vq)
 {
 	return vmq_vq_log_access_ok(vq, vq->log_base) &&
-	       vmq_ring_access_ok(vq, vq->num, vq->desc, vq->avail, vq->used);
+	       vmq_ring_access_ok(vq, vq->num, vq->ring[VMQ_RING_DESC],
+				  vq->ring[VMQ_RING_AVAIL],
+				  vq->ring[VMQ_RING_USED]);
 }
 
 /*
@@ -166,14 +311,18 @@ static int vmq_vq_log_hva(struct vmq_vq *vq, u64 hva, u64 len)
 	return 0;
 }
 
-static int vmq_vq_log_used(struct vmq_vq *vq, u64 offset, u64 len)
+static int vmq_vq_log_used(struct vmq_vq *vq, u32 offset, u32 len)
 {
+	void __user *used = vq->ring[VMQ_RING_USED];
+
 	if (!vq->log_used)
 		return 0;
-	if (vq->iotlb)
-		return vmq_vq_log_hva(vq, (unsigned long)vq->used + offset,
-				      len);
-	return vmq_log_write(vq->log_base, vq->log_addr + offset, len);
+	if (!vq->iotlb)
+		return vmq_log_write(vq->log_base, vq->log_addr + offset, len);
+	if (used)
+		return vmq_vq_log_hva(vq, (unsigned long)used + offset, len);
+	return vmq_pieces_access(vq, VMQ_RING_USED, offset, NULL, len,
+				 VMQ_PIECES_LOG);
 }
 
 static void vmq_vq_log_signal(struct vmq_vq *vq)
@@ -184,13 +333,12 @@ static void vmq_vq_log_signal(struct vmq_vq *vq)
 
 static int vmq_vq_put_used_flags(struct vmq_vq *vq)
 {
-	if (put_user(cpu_to_vq16(vq->used_flags), &vq->used->flags))
+	if (vmq_ring_put16(vq, VMQ_RING_USED, VMQ_USED_FLAGS, vq->used_flags))
 		return -EFAULT;
 	if (vq->log_used) {
 		/* flags before log: pairs with the VMM's read of the log */
 		smp_wmb();
-		if (vmq_vq_log_used(vq, offsetof(struct vring_used, flags),
-				    sizeof(vq->used->flags)))
+		if (vmq_vq_log_used(vq, VMQ_USED_FLAGS, sizeof(__virtio16)))
 			return -EFAULT;
 		vmq_vq_log_signal(vq);
 	}
@@ -269,29 +417,48 @@ static int vmq_vq_translate(struct vmq_vq *vq, u64 addr, u64 len, u8 perm,
 }
 
 /*
- * Map one ring area through the device IOTLB into *@hva. It must be one
- * piece of the owner's memory (a guest's ring is one DMA allocation:
- * contiguous in its memory, and so in ours). Returns 0, -EAGAIN while a
- * miss is asked for, or -EFAULT after stopping the vring.
+ * Map ring area @a through the device IOTLB: in place when it is one
+ * piece of the owner's memory, else as a list of up to UIO_MAXIOV pieces
+ * (the handler's iovecs hold the translation: no chain is being read).
+ * Returns 0, -EAGAIN while a miss is asked for, or -EFAULT after stopping
+ * the vring.
  */
-static int vmq_vq_map_area(struct vmq_vq *vq, u64 iova, size_t size,
-			   u8 perm, void __user **hva)
+static int vmq_vq_map_area(struct vmq_vq *vq, enum vmq_ring_area a, u64 iova,
+			   size_t size, u8 perm)
 {
-	struct iovec iov;
-	int n;
+	struct vmq_ring_pieces *ps;
+	u32 off = 0;
+	int n, i;
 
-	n = vmq_vq_translate(vq, iova, size, perm, &iov, 1);
+	n = vmq_vq_translate(vq, iova, size, perm, vq->iov, UIO_MAXIOV);
 	if (n == 1) {
-		*hva = iov.iov_base;
+		vq->ring[a] = vq->iov[0].iov_base;
 		return 0;
 	}
 	if (n == -VMQ_CHAIN_RETRY)
 		return -EAGAIN;
-	if (n == -VMQ_CHAIN_IOTLB_PERM)
+	if (n == -VMQ_CHAIN_IOTLB_PERM) {
 		vmq_vq_error(vq, VMQ_CHAIN_IOTLB_PERM);
-	else
-		vmq_vq_fault(vq, "ring area not mapped in one piece");
-	return -EFAULT;
+		return -EFAULT;
+	}
+	if (n < 0) {
+		vmq_vq_fault(vq, "ring area not mapped");
+		return -EFAULT;
+	}
+	ps = kmalloc(struct_size(ps, p, n), GFP_KERNEL_ACCOUNT);
+	if (!ps) {
+		vmq_vq_fault(vq, "no memory for a scattered ring area");
+		return -EFAULT;
+	}
+	ps->n = n;
+	for (i = 0; i < n; i++) {
+		ps->p[i].off = off;
+		ps->p[i].len = vq->iov[i].iov_len;
+		ps->p[i].hva = vq->iov[i].iov_base;
+		off += vq->iov[i].iov_len;
+	}
+	vq->pieces[a] = ps;
+	return 0;
 }
 
 /*
@@ -309,19 +476,17 @@ static int vmq_vq_map_rings(struct vmq_vq *vq)
 	gen = READ_ONCE(vq->iotlb->gen);
 	if (vq->rings_mapped && vq->rings_gen == gen)
 		return 0;
-	vq->rings_mapped = false;
-	err = vmq_vq_map_area(vq, vq->desc_addr, vmq_desc_table_size(vq->num),
-			      VHOST_ACCESS_RO, (void __user **)&vq->desc);
+	vmq_vq_unmap_rings(vq);
+	err = vmq_vq_map_area(vq, VMQ_RING_DESC, vq->desc_addr,
+			      vmq_desc_table_size(vq->num), VHOST_ACCESS_RO);
 	if (!err)
-		err = vmq_vq_map_area(vq, vq->avail_addr,
+		err = vmq_vq_map_area(vq, VMQ_RING_AVAIL, vq->avail_addr,
 				      vmq_avail_ring_size(vq->num, event_idx),
-				      VHOST_ACCESS_RO,
-				      (void __user **)&vq->avail);
+				      VHOST_ACCESS_RO);
 	if (!err)
-		err = vmq_vq_map_area(vq, vq->used_addr,
+		err = vmq_vq_map_area(vq, VMQ_RING_USED, vq->used_addr,
 				      vmq_used_ring_size(vq->num, event_idx),
-				      VHOST_ACCESS_WO,
-				      (void __user **)&vq->used);
+				      VHOST_ACCESS_WO);
 	if (err)
 		return err;
 	vq->rings_mapped = true;
@@ -335,16 +500,12 @@ static int vmq_vq_map_rings(struct vmq_vq *vq)
  */
 static void vmq_vq_reset_rings(struct vmq_vq *vq)
 {
-	vq->rings_mapped = false;
-	if (vq->iotlb) {
-		vq->desc = NULL;
-		vq->avail = NULL;
-		vq->used = NULL;
+	vmq_vq_unmap_rings(vq);
+	if (vq->iotlb)
 		return;
-	}
-	vq->desc = u64_to_user_ptr(vq->desc_addr);
-	vq->avail = u64_to_user_ptr(vq->avail_addr);
-	vq->used = u64_to_user_ptr(vq->used_addr);
+	vq->ring[VMQ_RING_DESC] = u64_to_user_ptr(vq->desc_addr);
+	vq->ring[VMQ_RING_AVAIL] = u64_to_user_ptr(vq->avail_addr);
+	vq->ring[VMQ_RING_USED] = u64_to_user_ptr(vq->used_addr);
 }
 
 /* ACCESS_PLATFORM acked (@iotlb) or not (NULL); under the vq mutex. */
@@ -381,7 +542,7 @@ bool vmq_vq_start_run(struct vmq_vq *vq)
  */
 int vmq_vq_init_access(struct vmq_vq *vq)
 {
-	__virtio16 idx;
+	u16 idx;
 
 	if (!vq->backend)
 		return 0;
@@ -394,22 +555,21 @@ int vmq_vq_init_access(struct vmq_vq *vq)
 	if (vq->iotlb) {
 		struct iovec iov;
 
-		if (vmq_vq_translate(vq, vq->used_addr,
-				     offsetof(struct vring_used, ring),
+		vmq_vq_unmap_rings(vq);
+		if (vmq_vq_translate(vq, vq->used_addr, vmq_used_entry(0),
 				     VHOST_ACCESS_RW, &iov, 1) != 1)
 			return -EFAULT;
-		vq->used = iov.iov_base;
-		vq->rings_mapped = false;
+		vq->ring[VMQ_RING_USED] = iov.iov_base;
 	}
 	if (vmq_vq_put_used_flags(vq))
 		return -EFAULT;
 	vq->signalled_used_valid = false;
 	vq->nahead = 0;
-	if (!access_ok(&vq->used->idx, sizeof(vq->used->idx)))
+	if (!access_ok(vq->ring[VMQ_RING_USED] + VMQ_USED_IDX, sizeof(idx)))
 		return -EFAULT;
-	if (get_user(idx, &vq->used->idx))
+	if (vmq_ring_get16(vq, VMQ_RING_USED, VMQ_USED_IDX, &idx))
 		return -EFAULT;
-	vq->last_used_idx = vq16_to_cpu(idx);
+	vq->last_used_idx = idx;
 	return 0;
 }
 
@@ -461,8 +621,17 @@ fault:
 static int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
 			     struct vmq_desc *desc)
 {
+	struct vring_desc __user *table = env->vq->ring[VMQ_RING_DESC];
+	struct vring_desc raw;
+
 	env->descs++;
-	return vmq_read_user_desc(env->vq->desc + i, desc);
+	if (likely(table))
+		return vmq_read_user_desc(table + i, desc);
+	if (vmq_pieces_access(env->vq, VMQ_RING_DESC, i * sizeof(raw), &raw,
+			      sizeof(raw), VMQ_PIECES_READ))
+		return VMQ_CHAIN_EFAULT;
+	vmq_desc_from_ring(desc, &raw);
+	return VMQ_CHAIN_OK;
 }
 
 /*
@@ -570,14 +739,12 @@ static int vmq_env_add_seg(struct vmq_chain_env *env, u64 addr, u32 len,
  */
 static bool vmq_vq_read_avail_idx(struct vmq_vq *vq)
 {
-	__virtio16 raw;
 	u16 idx;
 
-	if (get_user(raw, &vq->avail->idx)) {
+	if (vmq_ring_get16(vq, VMQ_RING_AVAIL, VMQ_AVAIL_IDX, &idx)) {
 		vmq_vq_fault(vq, "avail idx unreadable");
 		return false;
 	}
-	idx = vq16_to_cpu(raw);
 	if (!vmq_avail_idx_valid(idx, vq->last_avail_idx, vq->num) ||
 	    !vmq_avail_idx_valid(idx, vq->last_used_idx, vq->num)) {
 		vmq_vq_error(vq, VMQ_CHAIN_AVAIL_IDX);
@@ -602,8 +769,8 @@ static int vmq_vq_avail_head(struct vmq_vq *vq, __virtio16 *head)
 		n = min3((u32)(u16)(vq->avail_idx - vq->last_avail_idx),
 			 vq->num - pos, (u32)VMQ_AVAIL_AHEAD);
 		vq->nahead = 0;
-		if (copy_from_user(vq->ahead, &vq->avail->ring[pos],
-				   n * sizeof(vq->ahead[0])))
+		if (vmq_ring_read(vq, VMQ_RING_AVAIL, vmq_avail_entry(pos),
+				  vq->ahead, n * sizeof(vq->ahead[0])))
 			return -EFAULT;
 		vq->ahead_idx = vq->last_avail_idx;
 		vq->nahead = n;
@@ -680,13 +847,13 @@ void vmq_vq_discard(struct vmq_vq *vq, unsigned int n)
 /* Has the guest made buffers available that we have not taken? */
 bool vmq_vq_avail_empty(struct vmq_vq *vq)
 {
-	__virtio16 raw;
+	u16 idx;
 
 	if (vq->avail_idx != vq->last_avail_idx)
 		return false;
-	if (get_user(raw, &vq->avail->idx))
+	if (vmq_ring_get16(vq, VMQ_RING_AVAIL, VMQ_AVAIL_IDX, &idx))
 		return true;
-	return vq16_to_cpu(raw) == vq->avail_idx;
+	return idx == vq->avail_idx;
 }
 
 /* Ask the guest not to kick us while we are draining the ring anyway. */
@@ -707,7 +874,7 @@ void vmq_vq_disable_notify(struct vmq_vq *vq)
  */
 bool vmq_vq_enable_notify(struct vmq_vq *vq)
 {
-	__virtio16 raw;
+	u16 idx;
 
 	if (!(vq->used_flags & VRING_USED_F_NO_NOTIFY))
 		return false;
@@ -718,19 +885,16 @@ bool vmq_vq_enable_notify(struct vmq_vq *vq)
 			return false;
 		}
 	} else {
-		__virtio16 __user *event = (__virtio16 __user *)
-					   &vq->used->ring[vq->num];
+		u32 event = vmq_used_entry(vq->num);
 
-		if (put_user(cpu_to_vq16(vq->avail_idx), event)) {
+		if (vmq_ring_put16(vq, VMQ_RING_USED, event, vq->avail_idx)) {
 			vmq_vq_fault(vq, "avail event unwritable");
 			return false;
 		}
 		if (vq->log_used) {
 			/* event before log */
 			smp_wmb();
-			if (vmq_vq_log_used(vq, (void __user *)event -
-					    (void __user *)vq->used,
-					    sizeof(*event))) {
+			if (vmq_vq_log_used(vq, event, sizeof(__virtio16))) {
 				vmq_vq_fault(vq, "dirty log unwritable");
 				return false;
 			}
@@ -743,18 +907,17 @@ bool vmq_vq_enable_notify(struct vmq_vq *vq)
 	 * new avail idx and reading our flags or avail_event.
 	 */
 	smp_mb();
-	if (get_user(raw, &vq->avail->idx)) {
+	if (vmq_ring_get16(vq, VMQ_RING_AVAIL, VMQ_AVAIL_IDX, &idx)) {
 		vmq_vq_fault(vq, "avail idx unreadable");
 		return false;
 	}
-	return vq16_to_cpu(raw) != vq->avail_idx;
+	return idx != vq->avail_idx;
 }
 
 /* Should the guest be interrupted for what flush published? */
 static bool vmq_vq_need_notify(struct vmq_vq *vq)
 {
-	__virtio16 raw;
-	u16 old, new;
+	u16 old, new, v;
 	bool valid;
 
 	/*
@@ -766,11 +929,11 @@ static bool vmq_vq_need_notify(struct vmq_vq *vq)
 	    unlikely(vq->avail_idx == vq->last_avail_idx))
 		return true;
 	if (!vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX)) {
-		if (get_user(raw, &vq->avail->flags)) {
+		if (vmq_ring_get16(vq, VMQ_RING_AVAIL, VMQ_AVAIL_FLAGS, &v)) {
 			vmq_vq_fault(vq, "avail flags unreadable");
 			return true;
 		}
-		return !(vq16_to_cpu(raw) & VRING_AVAIL_F_NO_INTERRUPT);
+		return !(v & VRING_AVAIL_F_NO_INTERRUPT);
 	}
 	old = vq->signalled_used;
 	valid = vq->signalled_used_valid;
@@ -779,11 +942,11 @@ static bool vmq_vq_need_notify(struct vmq_vq *vq)
 	vq->signalled_used_valid = true;
 	if (unlikely(!valid))
 		return true;
-	if (get_user(raw, &vq->avail->ring[vq->num])) {
+	if (vmq_ring_get16(vq, VMQ_RING_AVAIL, vmq_avail_entry(vq->num), &v)) {
 		vmq_vq_fault(vq, "used event unreadable");
 		return true;
 	}
-	return vmq_need_event(vq16_to_cpu(raw), new, old);
+	return vmq_need_event(v, new, old);
 }
 
 static void vmq_vq_signal(struct vmq_vq *vq)
@@ -805,12 +968,11 @@ void vmq_vq_push_head(struct vmq_vq *vq, u16 head, u32 len)
 static int vmq_vq_write_used(struct vmq_vq *vq, u32 start,
 			     struct vring_used_elem *heads, unsigned int n)
 {
-	struct vring_used_elem __user *used = vq->used->ring + start;
+	u32 off = vmq_used_entry(start), len = n * sizeof(*heads);
 
-	if (copy_to_user(used, heads, n * sizeof(*heads)))
+	if (vmq_ring_write(vq, VMQ_RING_USED, off, heads, len))
 		return -EFAULT;
-	return vmq_vq_log_used(vq, (void __user *)used -
-			       (void __user *)vq->used, n * sizeof(*heads));
+	return vmq_vq_log_used(vq, off, len);
 }
 
 /* Publish the queued used entries and interrupt the guest if it asks. */
@@ -839,13 +1001,12 @@ static void vmq_vq_publish(struct vmq_vq *vq)
 	 * read barrier after it reads used->idx.
 	 */
 	smp_wmb();
-	if (put_user(cpu_to_vq16(new), &vq->used->idx))
+	if (vmq_ring_put16(vq, VMQ_RING_USED, VMQ_USED_IDX, new))
 		goto fault;
 	if (vq->log_used) {
 		/* idx before log */
 		smp_wmb();
-		if (vmq_vq_log_used(vq, offsetof(struct vring_used, idx),
-				    sizeof(vq->used->idx)))
+		if (vmq_vq_log_used(vq, VMQ_USED_IDX, sizeof(__virtio16)))
 			goto log_fault;
 		vmq_vq_log_signal(vq);
 	}

@@ -19,6 +19,15 @@
 #include "worker.h"
 
 struct vmq_mem;
+struct vmq_ring_pieces;
+
+/* the three areas of a split ring */
+enum vmq_ring_area {
+	VMQ_RING_DESC,
+	VMQ_RING_AVAIL,
+	VMQ_RING_USED,
+	VMQ_RING_AREAS
+};
 
 /* Guests of this module are little endian: virtio 1.x, or legacy on x86. */
 #define vq16_to_cpu(v)		__virtio16_to_cpu(true, v)
@@ -80,13 +89,15 @@ struct vmq_vq {
 	u32 num;
 	u64 desc_addr, avail_addr, used_addr;
 	/*
-	 * Where the ring areas are in the owner's memory: the addresses above
-	 * as they are, or with a device IOTLB their translations, made when
-	 * a run starts and kept while no mapping has gone (rings_gen).
+	 * Where the ring areas are in the owner's memory (by enum
+	 * vmq_ring_area): the addresses above as they are, or with a device
+	 * IOTLB their translations, made when a run starts and kept while no
+	 * mapping has gone (rings_gen). An area the IOTLB maps in several
+	 * pieces of the owner's memory has no ring[] address: its pieces are
+	 * listed instead, and every access to it goes piece by piece.
 	 */
-	struct vring_desc __user *desc;
-	struct vring_avail __user *avail;
-	struct vring_used __user *used;
+	void __user *ring[VMQ_RING_AREAS];
+	struct vmq_ring_pieces *pieces[VMQ_RING_AREAS];
 	bool rings_mapped;
 	unsigned int rings_gen;
 	bool log_used;			/* VHOST_VRING_F_LOG */
