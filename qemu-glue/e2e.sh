@@ -1,11 +1,16 @@
 #!/bin/sh
-# e2e.sh [-a ACCEL] [-d DEVICE] [-q PAIRS] [-s "STAGES"] [-t SECONDS]: an unmodified
+# e2e.sh [-a ACCEL] [-d DEVICE] [-i IOMMU] [-q PAIRS] [-s "STAGES"] [-t SECONDS]: an unmodified
 # QEMU, started through vhost-mq-qemu, boots a guest (the rig's Debian
 # kernel, an initramfs of busybox, ethtool, ip and iperf3, a 9p share for
 # the script and the results) with a PAIRS-queue virtio-net (mq=on) on a multiqueue tap served
 # by DEVICE (/dev/vhost-mq, or /dev/vhost-net as the reference). The guest
 # walks `ethtool -L eth0 combined` through STAGES while ping, iperf3 and
-# sha256-verified transfers run both ways. Prints TAP lines, then a
+# sha256-verified transfers run both ways. IOMMU: "none" (the default: a
+# pc machine, ACCESS_PLATFORM off), "viommu" (q35 with an emulated Intel
+# IOMMU, device IOTLB and ATS, the guest in strict mode: every buffer the
+# device touches is an IOVA QEMU translates into the device's IOTLB) or
+# "platform" (iommu_platform=on and no vIOMMU: the shape of an SEV/TDX
+# guest, where QEMU gives the device guest-physical addresses). Prints TAP lines, then a
 # per-pair table per stage. Runs inside the rig VM, as root. Link-local
 # addresses only: 169.254.77.1 (the VM's tap) and .2 (the guest).
 # Progress lines (+seconds since QEMU started) go out as it runs; on a
@@ -17,14 +22,16 @@ pairs=4
 stages="1 2 4 3 1"
 secs=3
 accel=tcg,thread=multi
-while getopts a:d:q:s:t: o; do
+iommu=none
+while getopts a:d:i:q:s:t: o; do
 	case $o in
 	a) accel=$OPTARG ;;
 	d) dev=$OPTARG ;;
+	i) iommu=$OPTARG ;;
 	q) pairs=$OPTARG ;;
 	s) stages=$OPTARG ;;
 	t) secs=$OPTARG ;;
-	*) echo "usage: $0 [-a ACCEL] [-d DEVICE] [-q PAIRS] [-s STAGES] [-t SECONDS]" >&2
+	*) echo "usage: $0 [-a ACCEL] [-d DEVICE] [-i none|viommu|platform] [-q PAIRS] [-s STAGES] [-t SECONDS]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -38,6 +45,24 @@ tap=vmqe0
 vmip=169.254.77.1
 gip=169.254.77.2
 name=$(basename "$dev")
+nic="virtio-net-pci,netdev=n0,mq=on,vectors=$((2 * pairs + 2)),mac=02:00:00:00:77:02"
+case $iommu in
+none) machine='' append='' ;;
+viommu)
+	# the vIOMMU before every other device, the NIC behind a PCIe root
+	# port (ATS is a PCIe capability)
+	machine="-machine q35,kernel-irqchip=split
+		-device intel-iommu,intremap=on,device-iotlb=on
+		-device pcie-root-port,id=rp0,chassis=1"
+	nic="$nic,bus=rp0,disable-legacy=on,iommu_platform=on,ats=on"
+	append="intel_iommu=on iommu.strict=1"
+	name="$name+viommu" ;;
+platform)
+	machine='' append=''
+	nic="$nic,disable-legacy=on,iommu_platform=on"
+	name="$name+platform" ;;
+*) echo "e2e.sh: -i none, viommu or platform" >&2; exit 2 ;;
+esac
 n=0
 failed=0
 pids=
@@ -202,6 +227,11 @@ verify() {
 }
 ip link set lo up
 ip link set eth0 up && ip addr add $gip/24 dev eth0 || exit 1
+# what the guest negotiated (bit 33: ACCESS_PLATFORM), and whether its NIC
+# sits behind an IOMMU
+read -r f </sys/class/net/eth0/device/features
+echo "\$f" >\$S/features
+[ -e /sys/class/net/eth0/device/../iommu_group ] && touch \$S/iommu_group
 trace "eth0 up"
 touch \$S/up
 wait_for \$S/go
@@ -278,15 +308,16 @@ verify() {
 }
 
 echo "# $name: starting QEMU through vhost-mq-qemu, $pairs queue pairs"
+# shellcheck disable=SC2086 # $machine is several arguments
 "$top/build/vhost-mq-qemu" --device "$dev" qemu-system-x86_64 \
 	-accel "$accel" -cpu max -smp 2 -m 1024 -nodefaults \
-	-display none -no-reboot -nic none \
+	-display none -no-reboot -nic none $machine \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1" \
+	-append "console=ttyS0 quiet panic=-1 $append" \
 	-serial "file:$W/console.log" \
 	-virtfs "local,path=$S,mount_tag=share,security_model=none,multidevs=remap" \
 	-netdev "tap,id=n0,ifname=$tap,queues=$pairs,vhost=on,script=no,downscript=no" \
-	-device "virtio-net-pci,netdev=n0,mq=on,vectors=$((2 * pairs + 2)),mac=02:00:00:00:77:02" \
+	-device "$nic" \
 	>"$W/qemu.log" 2>&1 &
 qpid=$!
 t0=$(cut -d' ' -f1 /proc/uptime)
@@ -299,6 +330,12 @@ check $? "the wrapper created tap $tap and QEMU runs"
 wait_for "$S/up" 300
 check $? "the guest booted and brought eth0 up"
 echo "# $name: guest up $(elapsed)s after QEMU started"
+if [ "$iommu" != none ]; then
+	[ "$(cut -c34 "$S/features")" = 1 ]
+	check $? "the guest negotiated ACCESS_PLATFORM"
+	if [ "$iommu" = viommu ]; then [ -e "$S/iommu_group" ]; else ! [ -e "$S/iommu_group" ]; fi
+	check $? "the guest's NIC is behind an IOMMU: $([ -e "$S/iommu_group" ] && echo yes || echo no)"
+fi
 # guest -> VM verified transfers
 ( while [ ! -e "$S/stop" ]; do
 	if "$xfer" recv 5204 "$W/got" >/dev/null 2>&1; then
@@ -320,6 +357,12 @@ for c in $stages; do
 	[ "$dev" = /dev/vhost-mq ] && module_counters >"$W/mod$i.after"
 	touch "$S/stage$i.done"
 done
+if [ "$iommu" = viommu ] && [ "$dev" = /dev/vhost-mq ]; then
+	misses=$("$top/build/vhost-mq-stat" "$qpid" 2>/dev/null |
+		awk '/_iotlb_misses:/ { s += $2 } END { print s + 0 }')
+	[ "$misses" -gt 0 ]
+	check $? "the device asked QEMU for $misses translations (IOTLB misses)"
+fi
 progress "the guest finishes"
 wait_for "$S/finished" 60
 check $? "the guest went through combined $stages"
