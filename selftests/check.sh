@@ -70,9 +70,9 @@ else
 fi
 cp "$vmjob"/tap/*.tap "$results/" 2>/dev/null
 
-echo "== end-to-end: a QEMU guest with 4 queue pairs (VM)"
+echo "== end-to-end: a QEMU guest with 4 queue pairs, plain, behind a vIOMMU, with iommu_platform (VM)"
 e2ejob=$results/e2e
-if VM_TIMEOUT=2700 VM_JOBDIR=$e2ejob qemu-glue/vm-run.sh 'selftests/run-e2e.sh'; then
+if VM_TIMEOUT=4500 VM_JOBDIR=$e2ejob qemu-glue/vm-run.sh 'selftests/run-e2e.sh'; then
 	tap_line "$results" rig-e2e ok "end-to-end VM run: no hang, no panic, kernel log clean"
 else
 	tap_line "$results" rig-e2e "not ok" "end-to-end VM run: see the [rig] FAIL lines above"

@@ -17,10 +17,10 @@
  *    INVALIDATE of size 0 means 2^64 bytes, so only at iova 0 is it
  *    valid: all of it, as in vhost-net); a
  *    vring waits on one MISS at a time, and an UPDATE covering a MISS the
- *    VMM has not read yet withdraws it; each ring area (descriptor table,
- *    avail, used) must be mapped contiguously in the VMM's memory, as any
- *    guest's DMA allocation is (vhost-net also walks a ring scattered
- *    over many mappings), else the vring stops (chain_errors[MEM_FAULT]).
+ *    VMM has not read yet withdraws it. A ring area (descriptor table,
+ *    avail, used) may lie in up to UIO_MAXIOV pieces of the VMM's memory,
+ *    as a vIOMMU's page-by-page mappings leave it; more pieces stop the
+ *    vring (chain_errors[MEM_FAULT]).
  *    VHOST_BACKEND_F_IOTLB_BATCH is offered too (vhost-net offers only
  *    IOTLB_MSG_V2): BATCH_BEGIN and BATCH_END are accepted and change
  *    nothing, each UPDATE being in force as soon as it is written.
