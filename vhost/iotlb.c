@@ -30,6 +30,10 @@
  *    again) runs every waiting vring again, to ask it.
  *  - read() into an unwritable buffer fails with EFAULT and the request
  *    stays to be read (vhost-net returns what it copied and drops it).
+ *  - a MISS is written in the format negotiated when it is read
+ *    (vhost-net: when it was raised); both are the same size, and a VMM
+ *    that changes VHOST_SET_BACKEND_FEATURES with misses pending reads
+ *    them in the format it now expects.
  */
 #include <linux/fs.h>
 #include <linux/moduleparam.h>
@@ -207,7 +211,7 @@ static void vmq_iotlb_answer(struct list_head *list, u64 start, u64 last)
 	}
 }
 
-static bool vmq_iotlb_uaddr_ok(u64 uaddr, u64 size, u8 perm)
+static bool vmq_iotlb_uaddr_ok(u64 uaddr, u64 size)
 {
 	if (uaddr > ULONG_MAX || size - 1 > ULONG_MAX - uaddr)
 		return false;
@@ -241,7 +245,7 @@ static int vmq_iotlb_process(struct vmq_dev *dev,
 	switch (msg->type) {
 	case VHOST_IOTLB_UPDATE:
 		if (msg->perm & ~VHOST_ACCESS_RW || last < msg->iova ||
-		    !vmq_iotlb_uaddr_ok(msg->uaddr, msg->size, msg->perm))
+		    !vmq_iotlb_uaddr_ok(msg->uaddr, msg->size))
 			return -EFAULT;
 		spin_lock(&io->lock);
 		if (!io->tlb) {
