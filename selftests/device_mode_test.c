@@ -14,52 +14,14 @@
 
 #include "vmq_dm.h"
 #include "kselftest_harness.h"
-
-/*
- * Send one frame on each of @nflows flows (seq = base + flow) and collect
- * them: ring[flow] is the pair whose ring it reached. Fails the test if a
- * frame is damaged, duplicated or missing.
- */
-static void flows_round(struct __test_metadata *_metadata, struct dm *m,
-			unsigned int nflows, uint32_t base, int *ring)
-{
-	unsigned int flow, got = 0, k;
-	uint32_t seq;
-	int r, spins = 0;
-
-	for (flow = 0; flow < nflows; flow++) {
-		ring[flow] = -1;
-		ASSERT_EQ(0, send_udp(m, flow, base + flow));
-	}
-	while (got < nflows && spins < WAIT_MS) {
-		bool any = false;
-
-		for (k = 0; k < m->n; k++) {
-			r = dm_rx_one(m, k, &flow, &seq);
-			if (!r)
-				continue;
-			any = true;
-			ASSERT_EQ(1, r) TH_LOG("damaged frame on pair %u", k);
-			ASSERT_LT(flow, nflows);
-			ASSERT_EQ(base + flow, seq);
-			ASSERT_EQ(-1, ring[flow]) TH_LOG("flow %u twice", flow);
-			ring[flow] = k;
-			got++;
-		}
-		if (!any) {
-			usleep(1000);
-			spins++;
-		}
-	}
-	ASSERT_EQ(nflows, got);
-}
+#include "vmq_dm_checks.h"
 
 #define NFLOWS		32
 
 static void pairs_carry_traffic(struct __test_metadata *_metadata,
 				unsigned int n)
 {
-	unsigned int k, flow, a = n > 1 ? n / 2 : 1, spread = 0, nfold;
+	unsigned int k, flow, a = n > 1 ? n / 2 : 1, nfold;
 	int ring[NFLOWS], ring2[NFLOWS], tids[MAX_PAIRS];
 	uint64_t features, folded[MAX_PAIRS] = { 0 };
 	struct vhost_mq_active act;
@@ -95,23 +57,7 @@ static void pairs_carry_traffic(struct __test_metadata *_metadata,
 	EXPECT_EQ(n > 1, act.changes);
 	EXPECT_EQ(n > 1, vmq_eventfd_read(m.d.change_fd));
 
-	/* tx on every pair reaches the tap */
-	for (k = 0; k < n; k++) {
-		ASSERT_EQ(0, dm_tx(&m, k, k));
-		EXPECT_TRUE(tx_arrives(&m, k, WAIT_MS)) TH_LOG("pair %u", k);
-		EXPECT_EQ(1, dm_stats(&m, 2 * k + 1).packets);
-	}
-
-	/* rx: every flow's frame arrives once, on the pair of its tap queue */
-	for (k = 0; k < n; k++)
-		ASSERT_EQ(0, dm_post_rx(&m, k, 128));
-	flows_round(_metadata, &m, NFLOWS, 0, ring);
-	for (flow = 0; flow < NFLOWS; flow++)
-		spread |= 1U << ring[flow];
-	if (n > 1)
-		EXPECT_LT(1, __builtin_popcount(spread)) TH_LOG("one queue?");
-	EXPECT_EQ(NFLOWS, sum_rx(&m, false));
-	EXPECT_EQ(0, sum_rx(&m, true));
+	every_pair_moves_frames(_metadata, &m, NFLOWS, ring);
 	if (n == 1)
 		goto out;
 
@@ -264,13 +210,6 @@ static void two_of_four_setup(struct __test_metadata *_metadata, struct dm *m)
 	ASSERT_EQ(1, vmq_eventfd_read(m->d.change_fd));
 }
 
-static bool wait_eventfd(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1 && vmq_eventfd_read(fd) > 0;
-}
-
 FIXTURE(ctrl) {
 	struct dm m;
 };
@@ -418,49 +357,6 @@ TEST(vq_pairs_set_needs_mq)
 }
 
 /* ---- malformed control chains ---------------------------------------- */
-
-/*
- * Publish a chain of raw descriptors on the control vq, written at table
- * entries 48.. (the driver's commands use the lowest free ones), and
- * kick. The payload lives at d->cmd: bytes 0..3 are VQ_PAIRS_SET 3.
- */
-struct raw_desc {
-	int64_t off;		/* offset into the command buffer, or -1 */
-	uint64_t addr;		/* used when off < 0 */
-	uint32_t len;
-	uint16_t flags;		/* VRING_DESC_F_WRITE, _NEXT is added */
-	int next;		/* -1: the following one, else absolute */
-};
-
-static void raw_chain(struct vmq_gdev *d, const struct raw_desc *r,
-		      unsigned int n, uint8_t pairs)
-{
-	struct vmq_gvq *vq = &d->ctrl;
-	struct vring_desc *t = vq->vring.desc;
-	unsigned int i;
-
-	d->cmd[0] = VIRTIO_NET_CTRL_MQ;
-	d->cmd[1] = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
-	d->cmd[2] = pairs;
-	d->cmd[3] = 0;
-	d->cmd[48] = 0xee;
-	for (i = 0; i < n; i++) {
-		t[48 + i].addr = r[i].off >= 0 ?
-				 vmq_gpa(&d->g, d->cmd + r[i].off) : r[i].addr;
-		t[48 + i].len = r[i].len;
-		t[48 + i].flags = r[i].flags;
-		if (i + 1 < n || r[i].next >= 0) {
-			t[48 + i].flags |= VRING_DESC_F_NEXT;
-			t[48 + i].next = r[i].next >= 0 ? (unsigned int)r[i].next :
-							  48 + i + 1;
-		}
-	}
-	vq->vring.avail->ring[vq->avail_idx & (vq->num - 1)] = 48;
-	__sync_synchronize();
-	vq->avail_idx++;
-	vq->vring.avail->idx = vq->avail_idx;
-	vmq_gvq_kick(vq);
-}
 
 #define W VRING_DESC_F_WRITE
 #define R 0

@@ -37,21 +37,31 @@ struct dm {
 	struct vmq_gdev d;
 };
 
-static inline int dm_start(struct dm *m, unsigned int n, uint64_t features,
-		    uint32_t num)
+/* A namespace of our own, its tap of @n queues and a /dev/vhost-mq fd. */
+static inline int dm_open(struct dm *m, unsigned int n)
 {
 	int r;
 
 	m->n = n;
 	m->fd = -1;
+	memset(&m->d, 0, sizeof(m->d));
+	m->d.change_fd = -1;
 	r = vmq_netns_enter();
 	if (!r)
 		r = vmq_tap_open(&m->tap, "vmq0", n, HDR, 0);
 	if (r)
 		return r;
 	m->fd = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
-	if (m->fd < 0)
-		return -errno;
+	return m->fd < 0 ? -errno : 0;
+}
+
+static inline int dm_start(struct dm *m, unsigned int n, uint64_t features,
+		    uint32_t num)
+{
+	int r = dm_open(m, n);
+
+	if (r)
+		return r;
 	return vmq_gdev_start(&m->d, m->fd, n, features, 32 << 20,
 			      0x80000000ULL, num, m->tap.fd);
 }
@@ -180,6 +190,14 @@ static inline bool tx_arrives(struct dm *m, uint32_t seq, int ms)
 		if (len == FRAME && !memcmp(want, got, FRAME))
 			return true;
 	}
+}
+
+/* Does eventfd @fd fire within @ms? (reads it) */
+static inline bool wait_eventfd(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1 && vmq_eventfd_read(fd) > 0;
 }
 
 /* A kick whether or not the device asked for one, as a guest may. */

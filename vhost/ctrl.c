@@ -6,16 +6,16 @@
  * command looks like and what it is answered is decided by the shared
  * virtio/net_ctrl.h; this file moves it between the ring and the pairs.
  *
- * The control vq's "backend" is the VMM itself: VHOST_NET_SET_BACKEND on
- * vring 2N takes an eventfd, signalled whenever the number of active
- * pairs changes, and -1 stops the queue as it detaches a tap.
+ * A frontend starts and stops the queue (vmq_ctrl_attach) and may give an
+ * eventfd to be told whenever the number of active pairs changes: in
+ * device mode VHOST_NET_SET_BACKEND on vring 2N does both.
  */
 #include <linux/eventfd.h>
 #include <linux/uio.h>
 #include <linux/vhost.h>
 #include <linux/virtio_net.h>
 
-#include "dev.h"
+#include "ctrl.h"
 #include "net_ctrl.h"
 
 /* commands served per run before the others get the worker */
@@ -25,24 +25,24 @@
  * Serve pairs 0..n-1. @reset: the owner was just set, so apply even an
  * unchanged count (it sets up the folding) and count no change.
  */
-void vmq_ctrl_set_active(struct vmq_dev *dev, unsigned int n, bool reset)
+void vmq_ctrl_set_active(struct vmq_ctrl *ctrl, unsigned int n, bool reset)
 {
-	lockdep_assert_held(&dev->cvq.mutex);
-	if (n == dev->active_pairs && !reset)
+	lockdep_assert_held(&ctrl->vq.mutex);
+	if (n == ctrl->active && !reset)
 		return;
-	vmq_pairs_set_active(dev->pairs, n);
-	dev->active_pairs = n;
+	vmq_pairs_set_active(ctrl->pairs, n);
+	ctrl->active = n;
 	if (reset)
 		return;
-	dev->pair_changes++;
-	if (dev->cvq.backend)
-		eventfd_signal(dev->cvq.backend, 1);
+	ctrl->changes++;
+	if (ctrl->notify)
+		eventfd_signal(ctrl->notify, 1);
 }
 
 /* Answer one command chain; false if it stopped the queue. */
-static bool vmq_ctrl_one(struct vmq_dev *dev, const struct vmq_vq_chain *c)
+static bool vmq_ctrl_one(struct vmq_ctrl *ctrl, const struct vmq_vq_chain *c)
 {
-	struct vmq_vq *vq = &dev->cvq;
+	struct vmq_vq *vq = &ctrl->vq;
 	u8 buf[VMQ_CTRL_READ_MAX], ack;
 	enum vmq_chain_error why;
 	struct iov_iter it;
@@ -69,7 +69,7 @@ static bool vmq_ctrl_one(struct vmq_dev *dev, const struct vmq_vq_chain *c)
 		return false;
 	}
 	ack = vmq_ctrl_decide(buf, have, vmq_vq_has(vq, VIRTIO_NET_F_MQ),
-			      dev->npairs, &n);
+			      ctrl->npairs, &n);
 	/* the ack first: a chain we cannot answer changes nothing */
 	iov_iter_init(&it, ITER_DEST, vq->iov + c->out, c->in, c->in_len);
 	if (copy_to_iter(&ack, sizeof(ack), &it) != sizeof(ack)) {
@@ -85,7 +85,7 @@ static bool vmq_ctrl_one(struct vmq_dev *dev, const struct vmq_vq_chain *c)
 	}
 	/* in effect before the guest can see the ack in the used ring */
 	if (n)
-		vmq_ctrl_set_active(dev, n, false);
+		vmq_ctrl_set_active(ctrl, n, false);
 	vmq_vq_push_head(vq, c->head, sizeof(ack));
 	vq->stats.packets++;
 	vq->stats.bytes += c->out_len;
@@ -96,8 +96,9 @@ static bool vmq_ctrl_one(struct vmq_dev *dev, const struct vmq_vq_chain *c)
 
 static void vmq_ctrl_handle_kick(struct vmq_work *work)
 {
-	struct vmq_dev *dev = container_of(work, struct vmq_dev, cvq.poll.work);
-	struct vmq_vq *vq = &dev->cvq;
+	struct vmq_ctrl *ctrl = container_of(work, struct vmq_ctrl,
+					     vq.poll.work);
+	struct vmq_vq *vq = &ctrl->vq;
 	struct vmq_vq_chain c;
 	int done = 0, r;
 
@@ -118,7 +119,7 @@ static void vmq_ctrl_handle_kick(struct vmq_work *work)
 			}
 			break;
 		}
-		if (!vmq_ctrl_one(dev, &c))
+		if (!vmq_ctrl_one(ctrl, &c))
 			break;
 		if (++done >= VMQ_CTRL_WEIGHT ||
 		    vq->run_descs >= VMQ_WEIGHT_DESCS) {
@@ -139,62 +140,74 @@ out:
  */
 static struct lock_class_key vmq_cvq_mutex_key;
 
-void vmq_ctrl_init(struct vmq_dev *dev)
+void vmq_ctrl_init(struct vmq_ctrl *ctrl)
 {
-	vmq_vq_init(&dev->cvq, 0, vmq_ctrl_handle_kick);
-	lockdep_set_class(&dev->cvq.mutex, &vmq_cvq_mutex_key);
+	vmq_vq_init(&ctrl->vq, 0, vmq_ctrl_handle_kick);
+	lockdep_set_class(&ctrl->vq.mutex, &vmq_cvq_mutex_key);
+	ctrl->active = 1;
+}
+
+/* The pairs it steers; while stopped. Its vring follows their 2N. */
+void vmq_ctrl_set_pairs(struct vmq_ctrl *ctrl, struct vmq_pair *pairs,
+			unsigned int npairs)
+{
+	ctrl->pairs = pairs;
+	ctrl->npairs = npairs;
+	ctrl->vq.index = 2 * npairs;
 }
 
 /*
- * VHOST_NET_SET_BACKEND on vring 2N: an eventfd starts the queue (and is
- * told of changes), -1 stops it. Errors as for a tap: EFAULT if the ring
- * is not accessible; EBADF or EINVAL for an fd that is not an eventfd.
+ * Start (@run) or stop serving the ring, with @notify to be told of
+ * changes (consumed, NULL for none). Errors as for a tap's vring: EFAULT
+ * if the ring is not accessible or its used index not readable.
  */
-long vmq_ctrl_set_backend(struct vmq_dev *dev, int fd)
+int vmq_ctrl_attach(struct vmq_ctrl *ctrl, bool run,
+		    struct eventfd_ctx *notify)
 {
-	struct eventfd_ctx *ctx = NULL, *old;
-	struct vmq_vq *vq = &dev->cvq;
-	long r = 0;
+	struct vmq_vq *vq = &ctrl->vq;
+	struct eventfd_ctx *old;
+	void *old_backend;
+	int r = 0;
 
 	mutex_lock(&vq->mutex);
 	if (!vmq_vq_access_ok(vq)) {
+		old = notify;
 		r = -EFAULT;
 		goto out;
 	}
-	if (fd != -1) {
-		ctx = eventfd_ctx_fdget(fd);
-		if (IS_ERR(ctx)) {
-			r = PTR_ERR(ctx);
-			goto out;
-		}
-	}
-	old = vq->backend;
-	vq->backend = ctx;
+	old = ctrl->notify;
+	old_backend = vq->backend;
+	vq->backend = run ? ctrl : NULL;
+	ctrl->notify = run ? notify : NULL;
 	r = vmq_vq_init_access(vq);
 	if (r) {
-		vq->backend = old;
-		old = ctx;
-	} else if (ctx) {
+		vq->backend = old_backend;
+		ctrl->notify = old;
+		old = notify;
+	} else if (run) {
 		/* commands the guest queued while we were stopped */
 		vmq_poll_queue(&vq->poll);
+	} else if (notify) {
+		eventfd_ctx_put(notify);
 	}
+out:
 	/* the handler only uses the eventfd under the mutex */
 	if (old)
 		eventfd_ctx_put(old);
-out:
 	mutex_unlock(&vq->mutex);
 	return r;
 }
 
-/* Detach the eventfd; the caller resets the ring. */
-void vmq_ctrl_stop(struct vmq_dev *dev)
+/* Stop serving and stop watching the kick; the caller resets the ring. */
+void vmq_ctrl_stop(struct vmq_ctrl *ctrl)
 {
-	struct vmq_vq *vq = &dev->cvq;
+	struct vmq_vq *vq = &ctrl->vq;
 
 	mutex_lock(&vq->mutex);
 	vmq_poll_stop(&vq->poll);
-	if (vq->backend)
-		eventfd_ctx_put(vq->backend);
+	if (ctrl->notify)
+		eventfd_ctx_put(ctrl->notify);
+	ctrl->notify = NULL;
 	vq->backend = NULL;
 	mutex_unlock(&vq->mutex);
 }

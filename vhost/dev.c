@@ -1,14 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dev.c - ioctl dispatch and ownership of one /dev/vhost-mq file, and the
- * device-wide state: memory table, dirty log, features.
- *
- * The errno of every path follows Linux 6.1's vhost-net, including its
- * quirks: feature ioctls need no owner; any other ioctl from a task that
- * does not share the owner's mm fails with EPERM; an ioctl nobody knows is
- * treated as a vring ioctl, so its argument's first u32 is read as a vring
- * index (EFAULT if unreadable, ENOBUFS if out of range) before it ends in
- * ENOTTY.
+ * dev.c - the device core of one /dev/vhost-mq file: its owner and
+ * workers, the device-wide state (memory table, dirty log, features, the
+ * device IOTLB), the queue pairs and the control vq. The frontends
+ * (uapi_*.c) call it with dev->mutex held and check what their uAPI asks
+ * of the caller; the errnos here are those both uAPIs share.
  */
 #include <linux/eventfd.h>
 #include <linux/moduleparam.h>
@@ -35,6 +31,12 @@ module_param_named(max_queue_pairs, vmq_max_queue_pairs, uint, 0444);
 MODULE_PARM_DESC(max_queue_pairs,
 		 "Most queue pairs one fd may serve in device mode (default 16, at most 64)");
 
+/* Most pairs a device may have: the module parameter, capped. */
+unsigned int vmq_dev_max_pairs(void)
+{
+	return min_t(unsigned int, vmq_max_queue_pairs, VMQ_PAIRS_MAX);
+}
+
 struct vmq_dev *vmq_dev_alloc(void)
 {
 	struct vmq_dev *dev;
@@ -55,8 +57,8 @@ struct vmq_dev *vmq_dev_alloc(void)
 	dev->nvqs = 2 * dev->npairs;
 	for (i = 0; i < dev->npairs; i++)
 		vmq_pair_init(&dev->pairs[i], i, dev->npairs);
-	vmq_ctrl_init(dev);
-	dev->active_pairs = 1;
+	vmq_ctrl_init(&dev->ctrl);
+	vmq_ctrl_set_pairs(&dev->ctrl, dev->pairs, dev->npairs);
 	return dev;
 }
 
@@ -77,7 +79,7 @@ static void vmq_dev_drop_owner(struct vmq_dev *dev)
 	 * Every pair first: with queue folding a worker may serve another
 	 * pair's tap queue, so no socket goes before every worker is idle.
 	 */
-	vmq_ctrl_stop(dev);
+	vmq_ctrl_stop(&dev->ctrl);
 	for (i = 0; i < dev->npairs; i++)
 		vmq_pair_stop(&dev->pairs[i]);
 	vmq_dev_flush(dev);
@@ -107,10 +109,10 @@ static void vmq_dev_drop_owner(struct vmq_dev *dev)
 	dev->acked_features = 0;
 	dev->backend_features = 0;
 	dev->iotlb.v2 = false;
-	mutex_lock(&dev->cvq.mutex);
-	dev->active_pairs = 1;
-	dev->pair_changes = 0;
-	mutex_unlock(&dev->cvq.mutex);
+	mutex_lock(&dev->ctrl.vq.mutex);
+	dev->ctrl.active = 1;
+	dev->ctrl.changes = 0;
+	mutex_unlock(&dev->ctrl.vq.mutex);
 }
 
 void vmq_dev_free(struct vmq_dev *dev)
@@ -132,10 +134,13 @@ int vmq_dev_check_owner(struct vmq_dev *dev)
 	return dev->mm && dev->mm == current->mm ? 0 : -EPERM;
 }
 
+/* Wait for the work queued so far on every worker; none while unowned. */
 void vmq_dev_flush(struct vmq_dev *dev)
 {
 	unsigned int i;
 
+	if (!dev->mm)
+		return;
 	for (i = 0; i < dev->npairs; i++)
 		vmq_worker_flush(dev->pairs[i].worker);
 }
@@ -161,10 +166,10 @@ static int vmq_dev_start_pairs(struct vmq_dev *dev, struct mm_struct *mm)
 		vmq_pair_set_worker(&dev->pairs[i], worker);
 	}
 	/* the control vq shares pair 0's worker; one pair active (spec) */
-	dev->cvq.poll.worker = dev->pairs[0].worker;
-	mutex_lock(&dev->cvq.mutex);
-	vmq_ctrl_set_active(dev, 1, true);
-	mutex_unlock(&dev->cvq.mutex);
+	dev->ctrl.vq.poll.worker = dev->pairs[0].worker;
+	mutex_lock(&dev->ctrl.vq.mutex);
+	vmq_ctrl_set_active(&dev->ctrl, 1, true);
+	mutex_unlock(&dev->ctrl.vq.mutex);
 	return 0;
 
 undo:
@@ -182,47 +187,33 @@ undo:
 	return err;
 }
 
-static long vmq_set_owner(struct vmq_dev *dev)
+int vmq_dev_set_owner(struct vmq_dev *dev)
 {
 	struct mm_struct *mm;
-	long ret;
+	int ret;
 
-	mutex_lock(&dev->mutex);
-	if (dev->mm) {
-		ret = -EBUSY;
-		goto out_unlock;
-	}
+	lockdep_assert_held(&dev->mutex);
+	if (dev->mm)
+		return -EBUSY;
 	mm = get_task_mm(current);
-	if (!mm) {
-		ret = -EINVAL;
-		goto out_unlock;
-	}
+	if (!mm)
+		return -EINVAL;
 	ret = vmq_dev_start_pairs(dev, mm);
 	if (ret) {
 		mmput(mm);
-		goto out_unlock;
+		return ret;
 	}
 	dev->mm = mm;
-out_unlock:
-	mutex_unlock(&dev->mutex);
-	return ret;
+	return 0;
 }
 
-static long vmq_reset_owner(struct vmq_dev *dev)
+int vmq_dev_reset_owner(struct vmq_dev *dev)
 {
-	long ret;
+	int ret = vmq_dev_check_owner(dev);
 
-	mutex_lock(&dev->mutex);
-	ret = vmq_dev_check_owner(dev);
 	if (!ret)
 		vmq_dev_drop_owner(dev);
-	mutex_unlock(&dev->mutex);
 	return ret;
-}
-
-static long vmq_put_u64(void __user *argp, u64 val)
-{
-	return copy_to_user(argp, &val, sizeof(val)) ? -EFAULT : 0;
 }
 
 /*
@@ -251,7 +242,7 @@ static bool vmq_dev_mem_ok(struct vmq_dev *dev, const struct vmq_mem *mem,
 }
 
 /* What VHOST_GET_FEATURES offers: the control vq only in device mode. */
-static u64 vmq_dev_features(struct vmq_dev *dev)
+u64 vmq_dev_features(struct vmq_dev *dev)
 {
 	return VHOST_MQ_FEATURES |
 	       (READ_ONCE(dev->device_mode) ? VHOST_MQ_DEVICE_FEATURES : 0);
@@ -292,73 +283,52 @@ static int vmq_dev_set_iotlb(struct vmq_dev *dev, bool on)
 	return err;
 }
 
-static long vmq_set_features(struct vmq_dev *dev, void __user *argp)
+/* EOPNOTSUPP for a bit not offered, EINVAL for MQ without CTRL_VQ. */
+int vmq_dev_set_features(struct vmq_dev *dev, u64 features)
 {
-	u64 features;
 	unsigned int i;
-	long ret = 0;
 
-	if (copy_from_user(&features, argp, sizeof(features)))
-		return -EFAULT;
-	mutex_lock(&dev->mutex);
-	if (features & ~vmq_dev_features(dev)) {
-		ret = -EOPNOTSUPP;
-		goto out;
-	}
+	lockdep_assert_held(&dev->mutex);
+	if (features & ~vmq_dev_features(dev))
+		return -EOPNOTSUPP;
 	/* the spec's rule: MQ is meaningless without the control vq */
 	if ((features & (1ULL << VIRTIO_NET_F_MQ)) &&
-	    !(features & (1ULL << VIRTIO_NET_F_CTRL_VQ))) {
-		ret = -EINVAL;
-		goto out;
-	}
+	    !(features & (1ULL << VIRTIO_NET_F_CTRL_VQ)))
+		return -EINVAL;
 	if ((features & (1ULL << VHOST_F_LOG_ALL)) &&
-	    !vmq_dev_mem_ok(dev, dev->mem, true)) {
-		ret = -EFAULT;
-		goto out;
-	}
+	    !vmq_dev_mem_ok(dev, dev->mem, true))
+		return -EFAULT;
 	/* vhost-net's errno when it cannot make the IOTLB */
 	if (vmq_dev_set_iotlb(dev, features &
-			      (1ULL << VIRTIO_F_ACCESS_PLATFORM))) {
-		ret = -EFAULT;
-		goto out;
-	}
+			      (1ULL << VIRTIO_F_ACCESS_PLATFORM)))
+		return -EFAULT;
 	dev->acked_features = features;
 	for (i = 0; i < dev->npairs; i++)
 		vmq_pair_set_features(&dev->pairs[i], features);
-	mutex_lock(&dev->cvq.mutex);
-	dev->cvq.features = features;
-	mutex_unlock(&dev->cvq.mutex);
-out:
-	mutex_unlock(&dev->mutex);
-	return ret;
+	mutex_lock(&dev->ctrl.vq.mutex);
+	dev->ctrl.vq.features = features;
+	mutex_unlock(&dev->ctrl.vq.mutex);
+	return 0;
 }
 
-static long vmq_set_backend_features(struct vmq_dev *dev, void __user *argp)
+int vmq_dev_set_backend_features(struct vmq_dev *dev, u64 features)
 {
-	u64 features;
-
-	if (copy_from_user(&features, argp, sizeof(features)))
-		return -EFAULT;
+	lockdep_assert_held(&dev->mutex);
 	if (features & ~VHOST_MQ_BACKEND_FEATURES)
 		return -EOPNOTSUPP;
-	mutex_lock(&dev->mutex);
 	dev->backend_features = features;
 	spin_lock(&dev->iotlb.lock);
 	dev->iotlb.v2 = features & (1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2);
 	spin_unlock(&dev->iotlb.lock);
-	mutex_unlock(&dev->mutex);
 	return 0;
 }
 
-static long vmq_set_mem_table(struct vmq_dev *dev, void __user *argp)
+/* A new table (consumed, even on failure): EFAULT if a ring falls out. */
+int vmq_dev_set_mem(struct vmq_dev *dev, struct vmq_mem *mem)
 {
-	struct vmq_mem *mem;
 	unsigned int i;
-	long ret;
 
-	ret = vmq_mem_from_user(argp, &mem);
-	if (ret)
-		return ret;
+	lockdep_assert_held(&dev->mutex);
 	if (!vmq_dev_mem_ok(dev, mem, false)) {
 		vmq_mem_free(mem);
 		return -EFAULT;
@@ -373,21 +343,16 @@ static long vmq_set_mem_table(struct vmq_dev *dev, void __user *argp)
 	}
 	vmq_mem_free(dev->mem);
 	dev->mem = mem;
+	vmq_dev_flush(dev);
 	return 0;
 }
 
-static long vmq_set_log_base(struct vmq_dev *dev, void __user *argp)
+int vmq_dev_set_log_base(struct vmq_dev *dev, void __user *base)
 {
-	void __user *base;
 	unsigned int i;
-	long ret = 0;
-	u64 p;
+	int ret = 0;
 
-	if (copy_from_user(&p, argp, sizeof(p)))
-		return -EFAULT;
-	if ((u64)(unsigned long)p != p)
-		return -EFAULT;
-	base = u64_to_user_ptr(p);
+	lockdep_assert_held(&dev->mutex);
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vmq_vq *vq = vmq_dev_vq(dev, i);
 
@@ -399,20 +364,16 @@ static long vmq_set_log_base(struct vmq_dev *dev, void __user *argp)
 			vq->log_base = base;
 		mutex_unlock(&vq->mutex);
 	}
+	vmq_dev_flush(dev);
 	return ret;
 }
 
-static long vmq_set_log_fd(struct vmq_dev *dev, void __user *argp)
+/* The log eventfd (consumed), or none. */
+void vmq_dev_set_log_ctx(struct vmq_dev *dev, struct eventfd_ctx *ctx)
 {
-	struct eventfd_ctx *ctx;
 	unsigned int i;
-	int fd;
 
-	if (get_user(fd, (int __user *)argp))
-		return -EFAULT;
-	ctx = fd == VHOST_FILE_UNBIND ? NULL : eventfd_ctx_fdget(fd);
-	if (IS_ERR(ctx))
-		return PTR_ERR(ctx);
+	lockdep_assert_held(&dev->mutex);
 	swap(ctx, dev->log_ctx);
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vmq_vq *vq = vmq_dev_vq(dev, i);
@@ -421,21 +382,21 @@ static long vmq_set_log_fd(struct vmq_dev *dev, void __user *argp)
 		vq->log_ctx = dev->log_ctx;
 		mutex_unlock(&vq->mutex);
 	}
+	vmq_dev_flush(dev);
 	if (ctx)
 		eventfd_ctx_put(ctx);
-	return 0;
 }
 
-/* Per-vring ioctls: the first u32 of the argument names the vring. */
-static long vmq_vring_ioctl(struct vmq_dev *dev, unsigned int cmd,
-			    void __user *argp)
+/*
+ * A vring ioctl on vring @idx (the first u32 of @argp, read by the
+ * caller): ENOBUFS if there is no such vring.
+ */
+long vmq_dev_vring_ioctl(struct vmq_dev *dev, u32 idx, unsigned int cmd,
+			 void __user *argp)
 {
 	long ret;
-	u32 idx;
 
 	lockdep_assert_held(&dev->mutex);
-	if (get_user(idx, (u32 __user *)argp))
-		return -EFAULT;
 	if (idx >= dev->nvqs)
 		return -ENOBUFS;
 	idx = array_index_nospec(idx, dev->nvqs);
@@ -447,322 +408,113 @@ static long vmq_vring_ioctl(struct vmq_dev *dev, unsigned int cmd,
 	return ret;
 }
 
-/* Everything but the feature, owner and backend ioctls. */
-static long vmq_owned_ioctl(struct vmq_dev *dev, unsigned int cmd,
-			    void __user *argp)
+/* Could vring @idx (< nvqs) take a backend now? */
+bool vmq_dev_vring_access_ok(struct vmq_dev *dev, u32 idx)
 {
-	long ret;
+	struct vmq_vq *vq;
+	bool ok;
 
-	mutex_lock(&dev->mutex);
-	ret = vmq_dev_check_owner(dev);
-	if (ret)
-		goto out;
-	switch (cmd) {
-	case VHOST_SET_MEM_TABLE:
-		ret = vmq_set_mem_table(dev, argp);
-		break;
-	case VHOST_SET_LOG_BASE:
-		ret = vmq_set_log_base(dev, argp);
-		break;
-	case VHOST_SET_LOG_FD:
-		ret = vmq_set_log_fd(dev, argp);
-		break;
-	default:
-		ret = vmq_vring_ioctl(dev, cmd, argp);
-		goto out;
+	lockdep_assert_held(&dev->mutex);
+	vq = vmq_dev_vq(dev, array_index_nospec(idx, dev->nvqs));
+	mutex_lock(&vq->mutex);
+	ok = vmq_vq_access_ok(vq);
+	mutex_unlock(&vq->mutex);
+	return ok;
+}
+
+/*
+ * Attach @sock (its reference is consumed), swap it or detach with NULL
+ * on data vring @idx; ENOBUFS if there is none.
+ */
+int vmq_dev_set_sock(struct vmq_dev *dev, u32 idx, struct socket *sock)
+{
+	struct socket *old = NULL;
+	int r;
+
+	lockdep_assert_held(&dev->mutex);
+	if (idx >= 2 * dev->npairs) {
+		if (sock)
+			sockfd_put(sock);
+		return -ENOBUFS;
 	}
-	vmq_dev_flush(dev);
-out:
-	mutex_unlock(&dev->mutex);
+	r = vmq_nvq_attach(vmq_dev_nvq(dev, array_index_nospec(idx,
+							       2 * dev->npairs)),
+			   sock, &old);
+	if (old) {
+		/* no handler (of any pair: folding) may still use it */
+		vmq_dev_flush(dev);
+		sockfd_put(old);
+	}
+	return r;
+}
+
+/* Start or stop the control vq; ENOBUFS if the device has none. */
+int vmq_dev_set_ctrl(struct vmq_dev *dev, bool run,
+		     struct eventfd_ctx *notify)
+{
+	lockdep_assert_held(&dev->mutex);
+	if (!dev->device_mode) {
+		if (notify)
+			eventfd_ctx_put(notify);
+		return -ENOBUFS;
+	}
+	return vmq_ctrl_attach(&dev->ctrl, run, notify);
+}
+
+/*
+ * One device IOTLB message. An INVALIDATE is in force on return: every
+ * vring run that may still hold a translation has ended (each holds its
+ * vring's mutex, taken here in turn).
+ */
+int vmq_dev_iotlb_msg(struct vmq_dev *dev, const struct vhost_iotlb_msg *msg)
+{
+	bool unmapped = false;
+	unsigned int i;
+	int ret;
+
+	lockdep_assert_held(&dev->mutex);
+	ret = vmq_iotlb_process(&dev->iotlb, msg, dev->backend_features &
+				(1ULL << VHOST_BACKEND_F_IOTLB_BATCH),
+				&unmapped);
+	for (i = 0; unmapped && i < dev->nvqs; i++) {
+		struct vmq_vq *vq = vmq_dev_vq(dev, i);
+
+		mutex_lock(&vq->mutex);
+		mutex_unlock(&vq->mutex);
+	}
 	return ret;
 }
 
 /*
- * VHOST_MQ_SET_PAIRS: device mode with N pairs. Only while unowned, so no
+ * Device mode with @n pairs and a control vq. Only while unowned, so no
  * worker, poll or backend refers to the pairs being replaced.
  */
-static long vmq_set_pairs(struct vmq_dev *dev, void __user *argp)
+int vmq_dev_set_pairs(struct vmq_dev *dev, unsigned int n)
 {
 	struct vmq_pair *pairs;
 	unsigned int i;
-	long ret = 0;
-	u32 n;
 
-	if (get_user(n, (u32 __user *)argp))
-		return -EFAULT;
-	if (!n || n > min_t(unsigned int, vmq_max_queue_pairs, VMQ_PAIRS_MAX))
+	lockdep_assert_held(&dev->mutex);
+	if (!n || n > vmq_dev_max_pairs())
 		return -EINVAL;
+	if (dev->mm)
+		return -EBUSY;
 	/* 16 pairs take an order-6 block: no need for it to be contiguous */
 	pairs = kvcalloc(n, sizeof(*pairs), GFP_KERNEL_ACCOUNT);
 	if (!pairs)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
 		vmq_pair_init(&pairs[i], i, n);
-	mutex_lock(&dev->mutex);
-	if (dev->mm) {
-		ret = -EBUSY;
-		goto out;
-	}
 	swap(pairs, dev->pairs);
+	kvfree(pairs);
 	dev->npairs = n;
 	dev->nvqs = 2 * n + 1;
 	/* the cvq is unused until now: no lock but the device's needed */
-	dev->cvq.index = 2 * n;
+	vmq_ctrl_set_pairs(&dev->ctrl, dev->pairs, n);
 	WRITE_ONCE(dev->device_mode, true);
 	/* features may have been set already: they hold for the new pairs */
 	for (i = 0; i < n; i++)
 		vmq_pair_set_features(&dev->pairs[i], dev->acked_features);
 	vmq_dev_point_iotlb(dev, dev->iotlb.tlb ? &dev->iotlb : NULL);
-out:
-	mutex_unlock(&dev->mutex);
-	kvfree(pairs);
-	return ret;
-}
-
-/* VHOST_MQ_GET_VRING_STATS: a consistent snapshot, under the vq mutex. */
-static long vmq_get_vring_stats(struct vmq_dev *dev, void __user *argp)
-{
-	struct vhost_mq_vring_stats st;
-	struct vmq_vq *vq;
-	long ret = 0;
-
-	BUILD_BUG_ON((int)VMQ_CHAIN_NR_ERRORS > (int)VHOST_MQ_CHAIN_ERROR_MAX);
-	BUILD_BUG_ON((int)VMQ_CHAIN_CTRL_NO_ACK !=
-		     (int)VHOST_MQ_CHAIN_CTRL_NO_ACK);
-	BUILD_BUG_ON((int)VMQ_CHAIN_MEM_FAULT !=
-		     (int)VHOST_MQ_CHAIN_MEM_FAULT);
-	BUILD_BUG_ON((int)VMQ_CHAIN_IOTLB_PERM !=
-		     (int)VHOST_MQ_CHAIN_IOTLB_PERM);
-	if (copy_from_user(&st, argp, sizeof(st)))
-		return -EFAULT;
-	if (st.padding)
-		return -EINVAL;
-	mutex_lock(&dev->mutex);
-	if (st.index >= dev->nvqs) {
-		ret = -ENOBUFS;
-		goto out;
-	}
-	vq = vmq_dev_vq(dev, array_index_nospec(st.index, dev->nvqs));
-	memset_startat(&st, 0, packets);
-	mutex_lock(&vq->mutex);
-	st.packets = vq->stats.packets;
-	st.bytes = vq->stats.bytes;
-	st.kicks = vq->stats.kicks;
-	st.interrupts = vq->stats.interrupts;
-	st.wakeups = vq->stats.wakeups;
-	st.errors = vq->stats.errors;
-	st.folded = vq->stats.folded;
-	st.iotlb_misses = vq->stats.iotlb_misses;
-	memcpy(st.drops, vq->stats.drops, sizeof(vq->stats.drops));
-	memcpy(st.chain_errors, vq->stats.chain_errors,
-	       sizeof(vq->stats.chain_errors));
-	mutex_unlock(&vq->mutex);
-	if (copy_to_user(argp, &st, sizeof(st)))
-		ret = -EFAULT;
-out:
-	mutex_unlock(&dev->mutex);
-	return ret;
-}
-
-/* The pair's worker, or an ERR_PTR; the caller holds dev->mutex. */
-static struct vmq_worker *vmq_dev_worker(struct vmq_dev *dev, u32 pair)
-{
-	lockdep_assert_held(&dev->mutex);
-	if (!dev->mm)
-		return ERR_PTR(-EPERM);
-	if (pair >= dev->npairs)
-		return ERR_PTR(-ENOBUFS);
-	return dev->pairs[array_index_nospec(pair, dev->npairs)].worker;
-}
-
-static long vmq_get_worker(struct vmq_dev *dev, void __user *argp)
-{
-	struct vhost_mq_worker w;
-	struct vmq_worker *worker;
-	long ret = 0;
-
-	if (copy_from_user(&w, argp, sizeof(w)))
-		return -EFAULT;
-	mutex_lock(&dev->mutex);
-	worker = vmq_dev_worker(dev, w.pair);
-	if (IS_ERR(worker)) {
-		ret = PTR_ERR(worker);
-		goto out;
-	}
-	/*
-	 * In the caller's pid namespace. The worker is a kthread of the
-	 * initial namespace (6.1 has no user worker a module could fork from
-	 * the owner), so a VMM in a namespace of its own cannot see it at
-	 * all: ESRCH rather than a tid of 0. Pinning it still works.
-	 */
-	w.tid = task_pid_vnr(worker->task);
-	if (!w.tid) {
-		ret = -ESRCH;
-		goto out;
-	}
-	if (copy_to_user(argp, &w, sizeof(w)))
-		ret = -EFAULT;
-out:
-	mutex_unlock(&dev->mutex);
-	return ret;
-}
-
-static long vmq_set_worker_affinity(struct vmq_dev *dev, void __user *argp)
-{
-	struct vhost_mq_worker_affinity a;
-	struct vmq_worker *worker;
-	cpumask_var_t mask;
-	long ret;
-
-	if (copy_from_user(&a, argp, sizeof(a)))
-		return -EFAULT;
-	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
-		return -ENOMEM;
-	if (copy_from_user(mask, u64_to_user_ptr(a.mask),
-			   min_t(u32, a.size, cpumask_size()))) {
-		ret = -EFAULT;
-		goto out_free;
-	}
-	mutex_lock(&dev->mutex);
-	ret = vmq_dev_check_owner(dev);
-	if (ret)
-		goto out;
-	worker = vmq_dev_worker(dev, a.pair);
-	if (IS_ERR(worker)) {
-		ret = PTR_ERR(worker);
-		goto out;
-	}
-	/*
-	 * Nowhere the caller could not run itself: its mask is bounded by
-	 * its cpuset, as the worker's (the worker joined the owner's cgroups)
-	 * should be. The cpuset's own mask is not exported to modules
-	 * (cpuset_cpus_allowed()), the caller's is as close as it gets.
-	 */
-	if (!cpumask_and(mask, mask, &current->cpus_mask)) {
-		ret = -EINVAL;
-		goto out;
-	}
-	ret = set_cpus_allowed_ptr(worker->task, mask);
-out:
-	mutex_unlock(&dev->mutex);
-out_free:
-	free_cpumask_var(mask);
-	return ret;
-}
-
-static long vmq_get_active(struct vmq_dev *dev, void __user *argp)
-{
-	struct vhost_mq_active a;
-
-	mutex_lock(&dev->mutex);
-	mutex_lock(&dev->cvq.mutex);
-	a.pairs = dev->npairs;
-	a.active = dev->active_pairs;
-	a.changes = dev->pair_changes;
-	mutex_unlock(&dev->cvq.mutex);
-	mutex_unlock(&dev->mutex);
-	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
-}
-
-static long vmq_set_active(struct vmq_dev *dev, void __user *argp)
-{
-	long ret;
-	u32 n;
-
-	if (get_user(n, (u32 __user *)argp))
-		return -EFAULT;
-	mutex_lock(&dev->mutex);
-	ret = vmq_dev_check_owner(dev);
-	if (ret)
-		goto out;
-	if (!n || n > dev->npairs) {
-		ret = -EINVAL;
-		goto out;
-	}
-	mutex_lock(&dev->cvq.mutex);
-	vmq_ctrl_set_active(dev, n, false);
-	mutex_unlock(&dev->cvq.mutex);
-out:
-	mutex_unlock(&dev->mutex);
-	return ret;
-}
-
-static long vmq_get_pair(struct vmq_dev *dev, void __user *argp)
-{
-	struct vhost_mq_pair p;
-	struct vmq_net_vq *nvq;
-	long ret = 0;
-	int i;
-
-	if (copy_from_user(&p, argp, sizeof(p)))
-		return -EFAULT;
-	mutex_lock(&dev->mutex);
-	if (p.pair >= dev->npairs) {
-		ret = -ENOBUFS;
-		goto out;
-	}
-	p.pair = array_index_nospec(p.pair, dev->npairs);
-	p.flags = 0;
-	p.padding = 0;
-	for (i = 0; i < 2; i++) {
-		nvq = &dev->pairs[p.pair].nvq[i];
-		mutex_lock(&nvq->vq.mutex);
-		if (i == VMQ_VQ_RX) {
-			p.target = nvq->target;
-			if (nvq->target == p.pair)
-				p.flags |= VHOST_MQ_PAIR_ACTIVE;
-		}
-		if (nvq->vq.backend)
-			p.flags |= i == VMQ_VQ_RX ? VHOST_MQ_PAIR_RX_ATTACHED :
-						    VHOST_MQ_PAIR_TX_ATTACHED;
-		if (nvq->vq.broken)
-			p.flags |= i == VMQ_VQ_RX ? VHOST_MQ_PAIR_RX_STOPPED :
-						    VHOST_MQ_PAIR_TX_STOPPED;
-		mutex_unlock(&nvq->vq.mutex);
-	}
-	if (copy_to_user(argp, &p, sizeof(p)))
-		ret = -EFAULT;
-out:
-	mutex_unlock(&dev->mutex);
-	return ret;
-}
-
-long vmq_dev_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp)
-{
-	struct vhost_vring_file backend;
-
-	switch (cmd) {
-	case VHOST_NET_SET_BACKEND:
-		if (copy_from_user(&backend, argp, sizeof(backend)))
-			return -EFAULT;
-		return vmq_net_set_backend(dev, backend.index, backend.fd);
-	case VHOST_GET_FEATURES:
-		return vmq_put_u64(argp, vmq_dev_features(dev));
-	case VHOST_SET_FEATURES:
-		return vmq_set_features(dev, argp);
-	case VHOST_GET_BACKEND_FEATURES:
-		return vmq_put_u64(argp, VHOST_MQ_BACKEND_FEATURES);
-	case VHOST_SET_BACKEND_FEATURES:
-		return vmq_set_backend_features(dev, argp);
-	case VHOST_SET_OWNER:
-		return vmq_set_owner(dev);
-	case VHOST_RESET_OWNER:
-		return vmq_reset_owner(dev);
-	case VHOST_MQ_GET_VRING_STATS:
-		return vmq_get_vring_stats(dev, argp);
-	case VHOST_MQ_GET_WORKER:
-		return vmq_get_worker(dev, argp);
-	case VHOST_MQ_SET_WORKER_AFFINITY:
-		return vmq_set_worker_affinity(dev, argp);
-	case VHOST_MQ_SET_PAIRS:
-		return vmq_set_pairs(dev, argp);
-	case VHOST_MQ_GET_ACTIVE:
-		return vmq_get_active(dev, argp);
-	case VHOST_MQ_SET_ACTIVE:
-		return vmq_set_active(dev, argp);
-	case VHOST_MQ_GET_PAIR:
-		return vmq_get_pair(dev, argp);
-	default:
-		return vmq_owned_ioctl(dev, cmd, argp);
-	}
+	return 0;
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * dev.h - one open file of /dev/vhost-mq: its owner, memory table, dirty
- * log and queue pairs.
+ * dev.h - the device core under every frontend of /dev/vhost-mq: its
+ * owner, memory table, dirty log, device IOTLB, queue pairs and control
+ * vq. A frontend (uapi_net.c: vhost-net's ioctls, uapi_mq.c: ours,
+ * more to come) turns the VMM's calls into these, holding
+ * dev->mutex; nothing here reads a user pointer but the vring ioctls.
  */
 #ifndef VMQ_DEV_H
 #define VMQ_DEV_H
@@ -9,15 +12,12 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 
+#include "ctrl.h"
 #include "iotlb.h"
 #include "net.h"
 
 struct mm_struct;
 struct vmq_mem;
-
-/* vrings of one queue pair, as in vhost-net */
-#define VMQ_VQ_RX	0
-#define VMQ_VQ_TX	1
 
 struct vmq_dev {
 	/*
@@ -43,21 +43,32 @@ struct vmq_dev {
 	unsigned int nvqs;		/* 2 * npairs, + 1 in device mode */
 	struct vmq_pair *pairs;
 
-	/*
-	 * Device mode's control vq, vring 2N, served on pair 0's worker. Its
-	 * backend is an eventfd of the VMM, told of every change of
-	 * active_pairs. cvq.mutex also guards active_pairs and changes.
-	 */
-	struct vmq_vq cvq;
-	unsigned int active_pairs;
-	u64 pair_changes;
+	/* device mode's control vq, vring 2N, served on pair 0's worker */
+	struct vmq_ctrl ctrl;
 };
 
+unsigned int vmq_dev_max_pairs(void);
 struct vmq_dev *vmq_dev_alloc(void);
 void vmq_dev_free(struct vmq_dev *dev);
-long vmq_dev_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp);
-int vmq_dev_check_owner(struct vmq_dev *dev);
 
+/* The caller holds dev->mutex for all of these. */
+int vmq_dev_check_owner(struct vmq_dev *dev);
+int vmq_dev_set_owner(struct vmq_dev *dev);
+int vmq_dev_reset_owner(struct vmq_dev *dev);
+int vmq_dev_set_pairs(struct vmq_dev *dev, unsigned int n);
+u64 vmq_dev_features(struct vmq_dev *dev);
+int vmq_dev_set_features(struct vmq_dev *dev, u64 features);
+int vmq_dev_set_backend_features(struct vmq_dev *dev, u64 features);
+int vmq_dev_set_mem(struct vmq_dev *dev, struct vmq_mem *mem);
+int vmq_dev_set_log_base(struct vmq_dev *dev, void __user *base);
+void vmq_dev_set_log_ctx(struct vmq_dev *dev, struct eventfd_ctx *ctx);
+long vmq_dev_vring_ioctl(struct vmq_dev *dev, u32 idx, unsigned int cmd,
+			 void __user *argp);
+bool vmq_dev_vring_access_ok(struct vmq_dev *dev, u32 idx);
+int vmq_dev_set_sock(struct vmq_dev *dev, u32 idx, struct socket *sock);
+int vmq_dev_set_ctrl(struct vmq_dev *dev, bool run,
+		     struct eventfd_ctx *notify);
+int vmq_dev_iotlb_msg(struct vmq_dev *dev, const struct vhost_iotlb_msg *msg);
 void vmq_dev_flush(struct vmq_dev *dev);
 
 /* A data vring, idx < 2 * npairs. */
@@ -71,13 +82,13 @@ static inline struct vmq_net_vq *vmq_dev_nvq(struct vmq_dev *dev,
 static inline struct vmq_vq *vmq_dev_vq(struct vmq_dev *dev,
 					unsigned int idx)
 {
-	return idx < 2 * dev->npairs ? &vmq_dev_nvq(dev, idx)->vq : &dev->cvq;
+	return idx < 2 * dev->npairs ? &vmq_dev_nvq(dev, idx)->vq :
+				       &dev->ctrl.vq;
 }
 
-/* ctrl.c */
-void vmq_ctrl_init(struct vmq_dev *dev);
-long vmq_ctrl_set_backend(struct vmq_dev *dev, int fd);
-void vmq_ctrl_stop(struct vmq_dev *dev);
-void vmq_ctrl_set_active(struct vmq_dev *dev, unsigned int n, bool reset);
+/* the frontends, dispatched from main.c */
+long vmq_net_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp);
+long vmq_mq_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp);
+ssize_t vmq_net_write(struct vmq_dev *dev, struct iov_iter *from);
 
 #endif /* VMQ_DEV_H */

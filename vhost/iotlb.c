@@ -44,8 +44,8 @@
 #include <linux/vhost.h>
 #include <linux/vhost_iotlb.h>
 
-#include "dev.h"
 #include "iotlb.h"
+#include "vq.h"
 
 unsigned int vmq_iotlb_entries = 2048;
 module_param_named(iotlb_entries, vmq_iotlb_entries, uint, 0444);
@@ -219,26 +219,13 @@ static bool vmq_iotlb_uaddr_ok(u64 uaddr, u64 size)
 }
 
 /*
- * Wait until no vring run that began before now is still going: every
- * translation a run made dies with it. The caller holds dev->mutex, so
- * the vrings stay what they are.
+ * One message, @batch if IOTLB_BATCH was negotiated. *unmapped: a mapping
+ * went, so the caller waits for every vring run that may still use it
+ * before it returns to the VMM.
  */
-static void vmq_iotlb_quiesce(struct vmq_dev *dev)
+int vmq_iotlb_process(struct vmq_iotlb *io, const struct vhost_iotlb_msg *msg,
+		      bool batch, bool *unmapped)
 {
-	struct vmq_vq *vq;
-	unsigned int i;
-
-	for (i = 0; i < dev->nvqs; i++) {
-		vq = vmq_dev_vq(dev, i);
-		mutex_lock(&vq->mutex);
-		mutex_unlock(&vq->mutex);
-	}
-}
-
-static int vmq_iotlb_process(struct vmq_dev *dev,
-			     const struct vhost_iotlb_msg *msg)
-{
-	struct vmq_iotlb *io = &dev->iotlb;
 	u64 last = msg->iova + msg->size - 1;
 	int ret = 0;
 
@@ -273,8 +260,7 @@ static int vmq_iotlb_process(struct vmq_dev *dev,
 			ret = -EFAULT;
 		}
 		spin_unlock(&io->lock);
-		if (!ret)
-			vmq_iotlb_quiesce(dev);
+		*unmapped = !ret;
 		return ret;
 	case VHOST_IOTLB_BATCH_BEGIN:
 	case VHOST_IOTLB_BATCH_END:
@@ -282,8 +268,7 @@ static int vmq_iotlb_process(struct vmq_dev *dev,
 		 * Each update is in force as it is written, so a batch needs
 		 * nothing more; without the feature these are unknown types.
 		 */
-		if (!(dev->backend_features &
-		      (1ULL << VHOST_BACKEND_F_IOTLB_BATCH)))
+		if (!batch)
 			return -EINVAL;
 		return io->tlb ? 0 : -EFAULT;
 	default:
@@ -291,39 +276,33 @@ static int vmq_iotlb_process(struct vmq_dev *dev,
 	}
 }
 
-/* write(): one message, in either format, whatever was negotiated. */
-ssize_t vmq_iotlb_write(struct vmq_dev *dev, struct iov_iter *from)
+/*
+ * What write() gives: one message, in either format, whatever was
+ * negotiated; its length, or EINVAL for a short or unknown one.
+ */
+ssize_t vmq_iotlb_parse(struct iov_iter *from, struct vhost_iotlb_msg *msg)
 {
-	struct vhost_iotlb_msg msg;
-	size_t skip;
 	u32 format;
-	int ret;
 
 	if (copy_from_iter(&format, sizeof(format), from) != sizeof(format))
 		return -EINVAL;
 	switch (format) {
 	case VHOST_IOTLB_MSG:
 		/* the hole after an int type, before the 8-aligned union */
-		skip = offsetof(struct vhost_msg, iotlb) - sizeof(format);
+		iov_iter_advance(from, offsetof(struct vhost_msg, iotlb) -
+				 sizeof(format));
 		break;
 	case VHOST_IOTLB_MSG_V2:
 		/* asid: only address space 0 exists without IOTLB_ASID */
-		skip = sizeof(u32);
+		iov_iter_advance(from, sizeof(u32));
 		break;
 	default:
 		return -EINVAL;
 	}
-	iov_iter_advance(from, skip);
-	if (copy_from_iter(&msg, sizeof(msg), from) != sizeof(msg))
+	if (copy_from_iter(msg, sizeof(*msg), from) != sizeof(*msg))
 		return -EINVAL;
-	if (msg.type == VHOST_IOTLB_UPDATE && !msg.size)
+	if (msg->type == VHOST_IOTLB_UPDATE && !msg->size)
 		return -EINVAL;
-	mutex_lock(&dev->mutex);
-	ret = vmq_iotlb_process(dev, &msg);
-	mutex_unlock(&dev->mutex);
-	/* vhost-net's errno for whatever processing refused */
-	if (ret)
-		return -EFAULT;
 	return format == VHOST_IOTLB_MSG ? sizeof(struct vhost_msg) :
 					   sizeof(struct vhost_msg_v2);
 }

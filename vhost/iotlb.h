@@ -18,7 +18,7 @@
 #include <linux/wait.h>
 
 struct vhost_iotlb;
-struct vmq_dev;
+struct vhost_iotlb_msg;
 
 /*
  * A vring's request for a translation: at most one per vring, embedded in
@@ -58,7 +58,9 @@ int vmq_iotlb_translate(struct vmq_iotlb *io, struct vmq_iotlb_miss *miss,
 			int iov_max);
 bool vmq_iotlb_cancel(struct vmq_iotlb *io, struct vmq_iotlb_miss *miss);
 
-ssize_t vmq_iotlb_write(struct vmq_dev *dev, struct iov_iter *from);
+ssize_t vmq_iotlb_parse(struct iov_iter *from, struct vhost_iotlb_msg *msg);
+int vmq_iotlb_process(struct vmq_iotlb *io, const struct vhost_iotlb_msg *msg,
+		      bool batch, bool *unmapped);
 ssize_t vmq_iotlb_read(struct vmq_iotlb *io, struct iov_iter *to,
 		       bool nonblock);
 __poll_t vmq_iotlb_poll(struct vmq_iotlb *io, struct file *file,

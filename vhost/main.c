@@ -31,15 +31,23 @@ static int vmq_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Our own ioctls first, then those of the uAPI the file speaks. */
 static long vmq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	return vmq_dev_ioctl(file->private_data, cmd, (void __user *)arg);
+	struct vmq_dev *dev = file->private_data;
+	void __user *argp = (void __user *)arg;
+	long r;
+
+	r = vmq_mq_ioctl(dev, cmd, argp);
+	if (r != -ENOIOCTLCMD)
+		return r;
+	return vmq_net_ioctl(dev, cmd, argp);
 }
 
 /* Device IOTLB messages: the VMM writes updates and reads misses. */
 static ssize_t vmq_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	return vmq_iotlb_write(iocb->ki_filp->private_data, from);
+	return vmq_net_write(iocb->ki_filp->private_data, from);
 }
 
 static ssize_t vmq_read_iter(struct kiocb *iocb, struct iov_iter *to)

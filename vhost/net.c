@@ -9,7 +9,6 @@
 #include <linux/if_tap.h>
 #include <linux/if_tun.h>
 #include <linux/net.h>
-#include <linux/nospec.h>
 #include <linux/gfp.h>
 #include <linux/skbuff.h>
 #include <linux/ptr_ring.h>
@@ -22,7 +21,6 @@
 #include <net/sock.h>
 #include <net/xdp.h>
 
-#include "dev.h"
 #include "net.h"
 #include "net_ctrl.h"
 
@@ -864,10 +862,12 @@ void vmq_pair_put_socks(struct vmq_pair *pair)
 	}
 }
 
-/* A tap or macvtap queue's socket, holding a reference to its file. */
-static struct socket *vmq_get_socket(int fd)
+/*
+ * A tap or macvtap queue's socket, holding a reference to its file; NULL
+ * for -1, ENOTSOCK for anything else.
+ */
+struct socket *vmq_net_get_socket(int fd)
 {
-	struct socket *sock;
 	struct file *file;
 
 	if (fd == -1)
@@ -875,6 +875,14 @@ static struct socket *vmq_get_socket(int fd)
 	file = fget(fd);
 	if (!file)
 		return ERR_PTR(-ENOTSOCK);
+	return vmq_net_file_socket(file);
+}
+
+/* The same for a file we hold (the reference goes with the socket). */
+struct socket *vmq_net_file_socket(struct file *file)
+{
+	struct socket *sock;
+
 	sock = tun_get_socket(file);
 	if (!IS_ERR(sock))
 		return sock;
@@ -938,47 +946,23 @@ static long vmq_nvq_set_backend(struct vmq_net_vq *nvq, struct socket *sock,
 }
 
 /*
- * VHOST_NET_SET_BACKEND: attach a tap/macvtap queue to a vring, swap it,
- * or detach it with fd -1; vhost-net's errno for every failure.
+ * Attach a tap or macvtap queue's socket to a vring (its reference goes
+ * with it), swap it, or detach with NULL; *old is what the caller drops
+ * once no handler can use it (sockfd_put after a flush of every worker:
+ * with folding any pair may). EFAULT if the ring is not accessible.
  */
-long vmq_net_set_backend(struct vmq_dev *dev, u32 index, int fd)
+int vmq_nvq_attach(struct vmq_net_vq *nvq, struct socket *sock,
+		   struct socket **old)
 {
-	struct socket *sock, *old = NULL;
-	struct vmq_net_vq *nvq;
-	long r;
+	int r;
 
-	mutex_lock(&dev->mutex);
-	r = vmq_dev_check_owner(dev);
-	if (r)
-		goto out;
-	if (index >= dev->nvqs) {
-		r = -ENOBUFS;
-		goto out;
-	}
-	if (index >= 2 * dev->npairs) {
-		r = vmq_ctrl_set_backend(dev, fd);
-		goto out;
-	}
-	nvq = vmq_dev_nvq(dev, array_index_nospec(index, 2 * dev->npairs));
 	mutex_lock(&nvq->vq.mutex);
 	if (!vmq_vq_access_ok(&nvq->vq)) {
+		*old = sock;
 		r = -EFAULT;
-		goto out_vq;
+	} else {
+		r = vmq_nvq_set_backend(nvq, sock, old);
 	}
-	sock = vmq_get_socket(fd);
-	if (IS_ERR(sock)) {
-		r = PTR_ERR(sock);
-		goto out_vq;
-	}
-	r = vmq_nvq_set_backend(nvq, sock, &old);
-out_vq:
 	mutex_unlock(&nvq->vq.mutex);
-	if (old) {
-		/* no handler (of any pair: folding) may still use it */
-		vmq_dev_flush(dev);
-		sockfd_put(old);
-	}
-out:
-	mutex_unlock(&dev->mutex);
 	return r;
 }

@@ -15,8 +15,11 @@
 #include "vq.h"
 #include "worker.h"
 
-struct vmq_dev;
 struct socket;
+
+/* vrings of one queue pair, as in vhost-net */
+#define VMQ_VQ_RX	0
+#define VMQ_VQ_TX	1
 
 /*
  * Per-run budgets: no guest may keep a worker to itself, with frames,
@@ -95,6 +98,9 @@ void vmq_pair_put_socks(struct vmq_pair *pair);
 void vmq_pairs_set_active(struct vmq_pair *pairs, unsigned int n);
 bool vmq_pair_active(struct vmq_pair *pair);
 
-long vmq_net_set_backend(struct vmq_dev *dev, u32 index, int fd);
+struct socket *vmq_net_get_socket(int fd);
+struct socket *vmq_net_file_socket(struct file *file);
+int vmq_nvq_attach(struct vmq_net_vq *nvq, struct socket *sock,
+		   struct socket **old);
 
 #endif /* VMQ_NET_H */

@@ -465,6 +465,30 @@ void vmq_gpair_destroy(struct vmq_gpair *p)
 	vmq_guest_destroy(&p->g);
 }
 
+/* The rings of @npairs pairs and the control vq, in d->g. */
+static int vmq_gdev_init_vqs(struct vmq_gdev *d, unsigned int npairs,
+			     uint32_t num, bool evidx)
+{
+	unsigned int k;
+	int r = 0;
+
+	d->cmd = vmq_guest_alloc(&d->g, 64, 8);
+	for (k = 0; k < npairs && !r; k++) {
+		r = vmq_gvq_init(&d->rx[k], &d->g, 2 * k, num, evidx);
+		if (!r) {
+			r = vmq_gvq_init(&d->tx[k], &d->g, 2 * k + 1, num,
+					 evidx);
+			if (r)
+				vmq_gvq_destroy(&d->rx[k]);
+		}
+		if (!r)
+			d->npairs++;
+	}
+	if (!r)
+		r = vmq_gvq_init(&d->ctrl, &d->g, 2 * npairs, 64, evidx);
+	return r;
+}
+
 int vmq_gdev_start(struct vmq_gdev *d, int fd, unsigned int npairs,
 		   uint64_t features, size_t mem, uint64_t gpa, uint32_t num,
 		   const int *backends)
@@ -486,20 +510,7 @@ int vmq_gdev_start(struct vmq_gdev *d, int fd, unsigned int npairs,
 		r = vmq_guest_platform(fd, &d->g, features);
 	if (r)
 		return r;
-	d->cmd = vmq_guest_alloc(&d->g, 64, 8);
-	for (k = 0; k < npairs && !r; k++) {
-		r = vmq_gvq_init(&d->rx[k], &d->g, 2 * k, num, evidx);
-		if (!r) {
-			r = vmq_gvq_init(&d->tx[k], &d->g, 2 * k + 1, num,
-					 evidx);
-			if (r)
-				vmq_gvq_destroy(&d->rx[k]);
-		}
-		if (!r)
-			d->npairs++;
-	}
-	if (!r)
-		r = vmq_gvq_init(&d->ctrl, &d->g, 2 * npairs, 64, evidx);
+	r = vmq_gdev_init_vqs(d, npairs, num, evidx);
 	if (r) {
 		vmq_gdev_destroy(d);
 		return r;
