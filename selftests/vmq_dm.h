@@ -66,6 +66,21 @@ static inline int dm_start(struct dm *m, unsigned int n, uint64_t features,
 			      0x80000000ULL, num, m->tap.fd);
 }
 
+/* the mac the vhost-vdpa tests give their device */
+static const uint8_t dm_mac[6] = { 0x02, 0x56, 0x4d, 0x51, 0x00, 0x01 };
+
+/* The same device in vhost-vdpa mode, driven as QEMU 7.2 drives it. */
+static inline int dm_start_vdpa(struct dm *m, unsigned int n,
+				uint64_t features, uint32_t num)
+{
+	int r = dm_open(m, n);
+
+	if (r)
+		return r;
+	return vmq_gdev_start_vdpa(&m->d, m->fd, n, features, 32 << 20,
+				   0x80000000ULL, num, m->tap.fd, dm_mac);
+}
+
 static inline void dm_stop(struct dm *m)
 {
 	if (m->fd >= 0)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmq_dm_checks.h - checks the device-mode tests share,
+ * vmq_dm_checks.h - checks the device-mode and vhost-vdpa tests share,
  * with the kselftest harness's asserts (include it after the harness).
  */
 #ifndef VMQ_DM_CHECKS_H

@@ -271,6 +271,8 @@ static int vmq_dev_set_iotlb(struct vmq_dev *dev, bool on)
 {
 	int err;
 
+	if (on && dev->iotlb_kept && dev->iotlb.tlb)
+		return 0;
 	if (!on) {
 		if (!dev->iotlb.tlb)
 			return 0;

@@ -3,7 +3,7 @@
  * dev.h - the device core under every frontend of /dev/vhost-mq: its
  * owner, memory table, dirty log, device IOTLB, queue pairs and control
  * vq. A frontend (uapi_net.c: vhost-net's ioctls, uapi_mq.c: ours,
- * more to come) turns the VMM's calls into these, holding
+ * uapi_vdpa.c: vhost-vdpa's) turns the VMM's calls into these, holding
  * dev->mutex; nothing here reads a user pointer but the vring ioctls.
  */
 #ifndef VMQ_DEV_H
@@ -18,6 +18,7 @@
 
 struct mm_struct;
 struct vmq_mem;
+struct vmq_vdpa;
 
 struct vmq_dev {
 	/*
@@ -36,6 +37,11 @@ struct vmq_dev {
 	u64 backend_features;
 	/* the device IOTLB, with VIRTIO_F_ACCESS_PLATFORM acked (iotlb.c) */
 	struct vmq_iotlb iotlb;
+	/*
+	 * The IOTLB lives as long as the file (vhost-vdpa), rather than
+	 * being made anew at every VHOST_SET_FEATURES (vhost-net).
+	 */
+	bool iotlb_kept;
 
 	/* compat: one pair; device mode (VHOST_MQ_SET_PAIRS): N and a cvq */
 	bool device_mode;
@@ -45,6 +51,9 @@ struct vmq_dev {
 
 	/* device mode's control vq, vring 2N, served on pair 0's worker */
 	struct vmq_ctrl ctrl;
+
+	/* vhost-vdpa mode (uapi_vdpa.c), NULL otherwise */
+	struct vmq_vdpa *vdpa;
 };
 
 unsigned int vmq_dev_max_pairs(void);
@@ -90,5 +99,10 @@ static inline struct vmq_vq *vmq_dev_vq(struct vmq_dev *dev,
 long vmq_net_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp);
 long vmq_mq_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp);
 ssize_t vmq_net_write(struct vmq_dev *dev, struct iov_iter *from);
+
+long vmq_vdpa_set_mode(struct vmq_dev *dev, void __user *argp);
+long vmq_vdpa_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp);
+ssize_t vmq_vdpa_write(struct vmq_dev *dev, struct iov_iter *from);
+void vmq_vdpa_free(struct vmq_vdpa *vdpa);
 
 #endif /* VMQ_DEV_H */

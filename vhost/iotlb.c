@@ -276,6 +276,17 @@ int vmq_iotlb_process(struct vmq_iotlb *io, const struct vhost_iotlb_msg *msg,
 	}
 }
 
+/* Does any mapping meet [start, last]? */
+bool vmq_iotlb_mapped(struct vmq_iotlb *io, u64 start, u64 last)
+{
+	bool ret;
+
+	spin_lock(&io->lock);
+	ret = io->tlb && vhost_iotlb_itree_first(io->tlb, start, last);
+	spin_unlock(&io->lock);
+	return ret;
+}
+
 /*
  * What write() gives: one message, in either format, whatever was
  * negotiated; its length, or EINVAL for a short or unknown one.

@@ -59,6 +59,7 @@ int vmq_iotlb_translate(struct vmq_iotlb *io, struct vmq_iotlb_miss *miss,
 bool vmq_iotlb_cancel(struct vmq_iotlb *io, struct vmq_iotlb_miss *miss);
 
 ssize_t vmq_iotlb_parse(struct iov_iter *from, struct vhost_iotlb_msg *msg);
+bool vmq_iotlb_mapped(struct vmq_iotlb *io, u64 start, u64 last);
 int vmq_iotlb_process(struct vmq_iotlb *io, const struct vhost_iotlb_msg *msg,
 		      bool batch, bool *unmapped);
 ssize_t vmq_iotlb_read(struct vmq_iotlb *io, struct iov_iter *to,

@@ -27,7 +27,12 @@ static int vmq_open(struct inode *inode, struct file *file)
 
 static int vmq_release(struct inode *inode, struct file *file)
 {
-	vmq_dev_free(file->private_data);
+	struct vmq_dev *dev = file->private_data;
+	struct vmq_vdpa *vdpa = dev->vdpa;
+
+	/* the device lets go of the taps before the vdpa state drops them */
+	vmq_dev_free(dev);
+	vmq_vdpa_free(vdpa);
 	return 0;
 }
 
@@ -41,13 +46,20 @@ static long vmq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	r = vmq_mq_ioctl(dev, cmd, argp);
 	if (r != -ENOIOCTLCMD)
 		return r;
+	/* dev->vdpa is set once, before the file has an owner */
+	if (READ_ONCE(dev->vdpa))
+		return vmq_vdpa_ioctl(dev, cmd, argp);
 	return vmq_net_ioctl(dev, cmd, argp);
 }
 
 /* Device IOTLB messages: the VMM writes updates and reads misses. */
 static ssize_t vmq_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	return vmq_net_write(iocb->ki_filp->private_data, from);
+	struct vmq_dev *dev = iocb->ki_filp->private_data;
+
+	if (READ_ONCE(dev->vdpa))
+		return vmq_vdpa_write(dev, from);
+	return vmq_net_write(dev, from);
 }
 
 static ssize_t vmq_read_iter(struct kiocb *iocb, struct iov_iter *to)

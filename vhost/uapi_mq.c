@@ -21,7 +21,8 @@ static long vmq_set_pairs(struct vmq_dev *dev, void __user *argp)
 	if (get_user(n, (u32 __user *)argp))
 		return -EFAULT;
 	mutex_lock(&dev->mutex);
-	ret = vmq_dev_set_pairs(dev, n);
+	/* a vhost-vdpa file has its pairs from VHOST_MQ_SET_VDPA */
+	ret = dev->vdpa ? -EBUSY : vmq_dev_set_pairs(dev, n);
 	mutex_unlock(&dev->mutex);
 	return ret;
 }
@@ -252,6 +253,8 @@ long vmq_mq_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp)
 		return vmq_set_active(dev, argp);
 	case VHOST_MQ_GET_PAIR:
 		return vmq_get_pair(dev, argp);
+	case VHOST_MQ_SET_VDPA:
+		return vmq_vdpa_set_mode(dev, argp);
 	default:
 		return -ENOIOCTLCMD;
 	}

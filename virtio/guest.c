@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <linux/vhost.h>
 #include <linux/vhost_mq.h>
+#include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
 #include "guest.h"
@@ -533,6 +534,121 @@ int vmq_gdev_start(struct vmq_gdev *d, int fd, unsigned int npairs,
 		r = vmq_vhost_setup_vq(fd, &d->ctrl);
 	if (!r)
 		r = vmq_vhost_set_backend(fd, 2 * npairs, d->change_fd);
+	return r;
+}
+
+int vmq_vdpa_status(int fd, uint8_t add)
+{
+	uint8_t s, now;
+
+	if (ioctl(fd, VHOST_VDPA_GET_STATUS, &s))
+		return -errno;
+	s |= add;
+	if (ioctl(fd, VHOST_VDPA_SET_STATUS, &s) ||
+	    ioctl(fd, VHOST_VDPA_GET_STATUS, &now))
+		return -errno;
+	return (now & add) == add ? 0 : -EIO;
+}
+
+int vmq_vdpa_enable(int fd, unsigned int idx, bool on)
+{
+	struct vhost_vring_state s = { idx, on };
+
+	return ioctl(fd, VHOST_VDPA_SET_VRING_ENABLE, &s) ? -errno : 0;
+}
+
+/* One vring as QEMU sets it up again: from the base the device kept. */
+static int vmq_vdpa_setup_vq(int fd, struct vmq_gvq *vq)
+{
+	struct vhost_vring_state base = { vq->index, 0 };
+	int r;
+
+	if (ioctl(fd, VHOST_GET_VRING_BASE, &base))
+		return -errno;
+	r = vmq_vhost_setup_vq(fd, vq);
+	if (!r && ioctl(fd, VHOST_SET_VRING_BASE, &base))
+		r = -errno;
+	if (!r)
+		r = vmq_vdpa_enable(fd, vq->index, true);
+	return r;
+}
+
+int vmq_gdev_vdpa_run(struct vmq_gdev *d, int fd, uint64_t features)
+{
+	uint64_t bf = (1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2) |
+		      (1ULL << VHOST_BACKEND_F_IOTLB_BATCH);
+	/* without MQ the guest has one pair, and its control vq is vring 2 */
+	bool mq = features & (1ULL << VIRTIO_NET_F_MQ);
+	unsigned int k, np = mq ? d->npairs : 1;
+	int r;
+
+	d->ctrl.index = 2 * np;
+	r = vmq_vdpa_status(fd, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+			    VIRTIO_CONFIG_S_DRIVER);
+	if (r)
+		return r;
+	if (ioctl(fd, VHOST_SET_FEATURES, &features))
+		return -errno;
+	r = vmq_vdpa_status(fd, VIRTIO_CONFIG_S_FEATURES_OK);
+	if (r)
+		return r;
+	if (ioctl(fd, VHOST_SET_BACKEND_FEATURES, &bf))
+		return -errno;
+	for (k = 0; k < np && !r; k++) {
+		r = vmq_vdpa_setup_vq(fd, &d->rx[k]);
+		if (!r)
+			r = vmq_vdpa_setup_vq(fd, &d->tx[k]);
+	}
+	if (!r)
+		r = vmq_vdpa_setup_vq(fd, &d->ctrl);
+	if (!r)
+		r = vmq_vhost_iotlb(fd, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0, 0);
+	if (!r)
+		r = vmq_vhost_iotlb_map_guest(fd, &d->g);
+	if (!r)
+		r = vmq_vhost_iotlb(fd, VHOST_IOTLB_BATCH_END, 0, 0, 0, 0);
+	if (!r)
+		r = vmq_vdpa_status(fd, VIRTIO_CONFIG_S_DRIVER_OK);
+	return r;
+}
+
+int vmq_gdev_vdpa_stop(struct vmq_gdev *d, int fd)
+{
+	uint8_t s = 0;
+
+	if (ioctl(fd, VHOST_VDPA_SET_STATUS, &s))
+		return -errno;
+	return vmq_vhost_iotlb(fd, VHOST_IOTLB_INVALIDATE, d->g.iova,
+			       d->g.size, 0, 0);
+}
+
+int vmq_gdev_start_vdpa(struct vmq_gdev *d, int fd, unsigned int npairs,
+			uint64_t features, size_t mem, uint64_t gpa,
+			uint32_t num, const int *taps, const uint8_t *mac)
+{
+	struct vhost_mq_vdpa a = {
+		.pairs = npairs,
+		.fds = (uintptr_t)taps,
+		.mtu = 1500,
+	};
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->change_fd = -1;
+	if (npairs > VMQ_GDEV_MAX_PAIRS)
+		return -EINVAL;
+	memcpy(a.mac, mac, sizeof(a.mac));
+	if (ioctl(fd, VHOST_MQ_SET_VDPA, &a) ||
+	    ioctl(fd, VHOST_SET_OWNER, NULL))
+		return -errno;
+	r = vmq_guest_init(&d->g, mem, gpa);
+	if (r)
+		return r;
+	d->g.platform = true;
+	r = vmq_gdev_init_vqs(d, npairs, num,
+			      features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
+	if (!r)
+		r = vmq_gdev_vdpa_run(d, fd, features);
 	return r;
 }
 

@@ -133,6 +133,25 @@ int vmq_gdev_start(struct vmq_gdev *d, int fd, unsigned int npairs,
 void vmq_gdev_destroy(struct vmq_gdev *d);
 
 /*
+ * The same device in vhost-vdpa mode (VHOST_MQ_SET_VDPA with @taps, one
+ * tap queue fd per pair, and @mac): the VMM's side as QEMU 7.2 drives
+ * it. vmq_gdev_vdpa_run() does what QEMU does at every start (also after
+ * a reset, status 0): status ACK|DRIVER, @features, FEATURES_OK, backend
+ * features, each vring from the base the device kept and enabled, the
+ * guest's memory mapped in one IOTLB batch, DRIVER_OK. The control vq has
+ * no change eventfd here (change_fd -1). vmq_gdev_vdpa_stop() is QEMU's
+ * stop: a reset, then its memory listener unmaps the guest.
+ */
+int vmq_gdev_start_vdpa(struct vmq_gdev *d, int fd, unsigned int npairs,
+			uint64_t features, size_t mem, uint64_t gpa,
+			uint32_t num, const int *taps, const uint8_t *mac);
+int vmq_gdev_vdpa_run(struct vmq_gdev *d, int fd, uint64_t features);
+int vmq_gdev_vdpa_stop(struct vmq_gdev *d, int fd);
+/* Add status bits as QEMU does (get, or, set, get): -EIO if they do not stick. */
+int vmq_vdpa_status(int fd, uint8_t add);
+int vmq_vdpa_enable(int fd, unsigned int idx, bool on);
+
+/*
  * Send one control command (class, command, @len bytes of data) and wait
  * for its ack: VIRTIO_NET_OK (0) or VIRTIO_NET_ERR (1), or -ETIMEDOUT.
  */

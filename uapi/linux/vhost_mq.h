@@ -227,6 +227,19 @@ struct vhost_mq_pair {
 #define VHOST_MQ_GET_PAIR		_IOWR(VHOST_MQ_VIRTIO, 0x07, \
 					      struct vhost_mq_pair)
 
+/* VHOST_MQ_SET_VDPA: see "vhost-vdpa mode" below. */
+struct vhost_mq_vdpa {
+	__u32 pairs;		/* N, the device's max_virtqueue_pairs */
+	__u32 flags;		/* none yet: 0 */
+	__u64 fds;		/* user address of N ints: tap queue fds */
+	__u8 mac[6];		/* config space mac */
+	__u16 mtu;		/* config space mtu; 0: no VIRTIO_NET_F_MTU */
+	__u64 padding;		/* 0 */
+};
+
+#define VHOST_MQ_SET_VDPA		_IOW(VHOST_MQ_VIRTIO, 0x08, \
+					     struct vhost_mq_vdpa)
+
 /*
  * Device mode
  * ===========
@@ -276,6 +289,48 @@ struct vhost_mq_pair {
  * tells where a pair's frames go.
  *
  * Counters: VHOST_MQ_GET_VRING_STATS for every vring, 0..2N.
+ */
+
+/*
+ * vhost-vdpa mode
+ * ===============
+ *
+ * The same device as device mode (N pairs, the kernel's control vq,
+ * folding, counters), driven through the uAPI of Linux 6.1's vhost-vdpa
+ * (<linux/vhost.h>: VHOST_VDPA_*), so that an unmodified QEMU 7.2 hands
+ * it a whole virtio-net device: -netdev vhost-vdpa,vhostfd=FD.
+ *
+ * VHOST_MQ_SET_VDPA, on a fresh fd (not owned, no VHOST_MQ_SET_PAIRS;
+ * else EBUSY), takes N (1..max_queue_pairs, else EINVAL) and the N queue
+ * fds of an IFF_MULTI_QUEUE tap (EBADF: not an fd; ENOTSOCK: not a tap
+ * or macvtap queue; EFAULT: the array unreadable), a mac and an mtu;
+ * flags and padding must be 0 (EINVAL). The taps are used as they are:
+ * the caller sets IFF_VNET_HDR with TUNSETVNETHDRSZ 12 on each queue.
+ * From then on the fd answers the vhost-vdpa ioctls, with their numbers,
+ * structs and errnos, and the VHOST_MQ_* ones above but SET_PAIRS:
+ *  - VHOST_VDPA_GET_DEVICE_ID 1; GET_CONFIG_SIZE 24; GET_VQS_COUNT 2N+1;
+ *    GET_VRING_NUM 1024; GET_GROUP_NUM and GET_AS_NUM 1; GET_IOVA_RANGE
+ *    all of it; SUSPEND EOPNOTSUPP; SET_LOG_BASE, SET_LOG_FD ENOTTY.
+ *  - config space (struct virtio_net_config, little endian): the mac,
+ *    status VIRTIO_NET_S_LINK_UP, max_virtqueue_pairs N, the mtu. A
+ *    SET_CONFIG may change the mac and nothing else.
+ *  - VHOST_GET_FEATURES: MAC, STATUS, CTRL_VQ, MQ, MRG_RXBUF, CSUM,
+ *    HOST_TSO4/6, HOST_ECN, MTU (with an mtu), EVENT_IDX, INDIRECT_DESC,
+ *    VERSION_1, ACCESS_PLATFORM. SET_FEATURES: EINVAL for a bit not
+ *    offered or MQ without CTRL_VQ, EBUSY after FEATURES_OK.
+ *  - status: bits are only added (EINVAL) until 0 resets the device.
+ *    FEATURES_OK does not stick without VERSION_1. DRIVER_OK starts every
+ *    enabled vring (VHOST_VDPA_SET_VRING_ENABLE) on its tap queue; a
+ *    DRIVER_OK without FEATURES_OK, without an owner or with a vring the
+ *    device cannot start sets DEVICE_NEEDS_RESET instead. Reset (0) stops
+ *    every vring and keeps their bases (a VMM reads them after it, as
+ *    QEMU does for the control vq) and the pairs the guest chose.
+ *  - every address is an IOVA of the device IOTLB (written to the fd as
+ *    vhost_msg_v2, UPDATE to the VMM's own addresses), which lives as
+ *    long as the fd; an UPDATE overlapping a mapping fails with EFAULT.
+ *  - without VIRTIO_NET_F_MQ negotiated the control vq is vring 2, and
+ *    only pair 0 moves frames.
+ * Kicks go to the pair's worker directly; the control vq needs no call fd.
  */
 
 #endif /* _UAPI_LINUX_VHOST_MQ_H */
