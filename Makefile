@@ -9,6 +9,7 @@
 #   make vm CMD=... run a command inside the rig VM with the module loaded
 #   make bench      benchmarks against upstream vhost-net: bench/RESULTS.md
 #   make check-debug  the VM selftests under a KASAN/lockdep/kmemleak kernel
+#   make check-e2e  every end-to-end run (make check runs four of the six)
 #   make fuzz       libFuzzer over the shared guest-facing parsing code
 
 TOP := $(CURDIR)
@@ -45,7 +46,7 @@ USER_HEADERS := $(wildcard uapi/linux/*.h virtio/*.h selftests/*.h)
 GUESTLIB := $(BUILD)/lib/libvmqguest.a
 
 .PHONY: all module userspace deps ksrc lint sparse checkpatch unit \
-	selftests check check-debug debug-kernel run vm bench fuzz clean need-kdir install dkms-install
+	selftests check check-debug check-e2e debug-kernel run vm bench fuzz clean need-kdir install dkms-install
 
 all: module userspace
 
@@ -150,6 +151,11 @@ check: deps
 run: deps
 	@$(MAKE) --no-print-directory all
 	qemu-glue/demo.sh
+
+check-e2e: deps
+	@$(MAKE) --no-print-directory all
+	VM_TIMEOUT=6000 VM_JOBDIR=$(BUILD)/results/e2e-all qemu-glue/vm-run.sh 'E2E_ALL=1 selftests/run-e2e.sh'
+	@! grep -h '^not ok' $(BUILD)/results/e2e-all/tap/*.tap
 
 vm: module
 	qemu-glue/vm-run.sh '$(CMD)'

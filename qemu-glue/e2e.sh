@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e.sh [-a ACCEL] [-d DEVICE] [-i IOMMU] [-q PAIRS] [-s "STAGES"] [-t SECONDS]: an unmodified
+# e2e.sh [-a ACCEL] [-d DEVICE] [-i IOMMU] [-m MODE] [-q PAIRS] [-s "STAGES"] [-t SECONDS]: an unmodified
 # QEMU, started through vhost-mq-qemu, boots a guest (the rig's Debian
 # kernel, an initramfs of busybox, ethtool, ip and iperf3, a 9p share for
 # the script and the results) with a PAIRS-queue virtio-net (mq=on) on a multiqueue tap served
@@ -10,7 +10,13 @@
 # IOMMU, device IOTLB and ATS, the guest in strict mode: every buffer the
 # device touches is an IOVA QEMU translates into the device's IOTLB) or
 # "platform" (iommu_platform=on and no vIOMMU: the shape of an SEV/TDX
-# guest, where QEMU gives the device guest-physical addresses). Prints TAP lines, then a
+# guest, where QEMU gives the device guest-physical addresses). MODE:
+# "compat" (the default: -netdev tap,vhost=on, QEMU keeps the control vq)
+# or "device" (vhost-mq-qemu --device-mode: -netdev vhost-vdpa on one
+# /dev/vhost-mq fd, the kernel answers the guest's control vq; then also
+# stop/cont in the middle of a stage, a system_reset after the stages
+# with the rebooted guest's traffic checked, QEMU killed and nothing of
+# it left in the module). Prints TAP lines, then a
 # per-pair table per stage. Runs inside the rig VM, as root. Link-local
 # addresses only: 169.254.77.1 (the VM's tap) and .2 (the guest).
 # Progress lines (+seconds since QEMU started) go out as it runs; on a
@@ -23,15 +29,17 @@ stages="1 2 4 3 1"
 secs=3
 accel=tcg,thread=multi
 iommu=none
-while getopts a:d:i:q:s:t: o; do
+mode=compat
+while getopts a:d:i:m:q:s:t: o; do
 	case $o in
 	a) accel=$OPTARG ;;
 	d) dev=$OPTARG ;;
 	i) iommu=$OPTARG ;;
+	m) mode=$OPTARG ;;
 	q) pairs=$OPTARG ;;
 	s) stages=$OPTARG ;;
 	t) secs=$OPTARG ;;
-	*) echo "usage: $0 [-a ACCEL] [-d DEVICE] [-i none|viommu|platform] [-q PAIRS] [-s STAGES] [-t SECONDS]" >&2
+	*) echo "usage: $0 [-a ACCEL] [-d DEVICE] [-i none|viommu|platform] [-m compat|device] [-q PAIRS] [-s STAGES] [-t SECONDS]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -62,6 +70,17 @@ platform)
 	nic="$nic,disable-legacy=on,iommu_platform=on"
 	name="$name+platform" ;;
 *) echo "e2e.sh: -i none, viommu or platform" >&2; exit 2 ;;
+esac
+# the wrapper's mode, and what QEMU does on a reset
+wrap='' reboot=-no-reboot
+case $mode in
+compat) ;;
+device)
+	[ "$dev" = /dev/vhost-mq ] || { echo "e2e.sh: -m device needs /dev/vhost-mq" >&2; exit 2; }
+	# a system_reset must reset, not end QEMU (a guest poweroff still does)
+	wrap=--device-mode reboot="-action panic=shutdown"
+	name="$name+vdpa" ;;
+*) echo "e2e.sh: -m compat or device" >&2; exit 2 ;;
 esac
 n=0
 failed=0
@@ -124,15 +143,41 @@ wait_for() {
 	done
 }
 
+# hmp COMMAND: one command on QEMU's human monitor (device mode)
+hmp() {
+	python3 - "$W/mon" "$1" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(30)
+out = b""
+def until(tok):
+    global out
+    while tok not in out:
+        d = s.recv(4096)
+        if not d:
+            sys.exit(1)
+        out += d
+until(b"(qemu)")
+out = b""
+s.sendall(sys.argv[2].encode() + b"\n")
+until(b"(qemu)")
+PY
+}
+
 # pair counters of the device, "PAIR rx|tx PACKETS" per line, and
 # "PAIR cpu TICKS LAST_CPU" of its worker (vhost-mq)
 module_counters() {
+	# one fd a pair (compat) or one fd of all pairs (device mode)
 	"$top/build/vhost-mq-stat" "$qpid" 2>/dev/null | awk '
-		/^\/dev\/vhost-mq fd/ { k++ }
-		/worker tid/ { sub(/.*worker tid /, ""); sub(/[^0-9].*/, "");
-			       print k - 1, "tid", $0 }
-		/^ +rx0_packets:/ { print k - 1, "rx", $2 }
-		/^ +tx0_packets:/ { print k - 1, "tx", $2 }' >"$W/mod.tmp"
+		/^\/dev\/vhost-mq fd/ { base = total }
+		/^  pair [0-9]+:.*worker tid/ {
+			p = $2; sub(/:/, "", p); total = base + p + 1
+			t = $0; sub(/.*worker tid /, "", t); sub(/[^0-9].*/, "", t)
+			print base + p, "tid", t }
+		/^ +(rx|tx)[0-9]+_packets:/ {
+			q = $1; d = substr(q, 1, 2); sub(/^(rx|tx)/, "", q)
+			sub(/_packets:/, "", q); print base + q, d, $2 }' >"$W/mod.tmp"
 	awk '$2 != "tid"' "$W/mod.tmp"
 	awk '$2 == "tid" { print $1, $3 }' "$W/mod.tmp" | while read -r k t; do
 		# utime + stime, and the CPU it last ran on
@@ -227,6 +272,20 @@ verify() {
 }
 ip link set lo up
 ip link set eth0 up && ip addr add $gip/24 dev eth0 || exit 1
+if [ -e \$S/reset ]; then
+	# booted again by system_reset (device mode): the device still works,
+	# and takes a pair change
+	trace "after the reset: eth0 up"
+	ethtool -L eth0 combined $pairs || { echo "guest: ethtool -L after reset failed"; exit 1; }
+	cp \$S/payload /tmp/payload
+	r=\$($xfer recv 5203 /tmp/got >/dev/null 2>&1 && verify /tmp/got)
+	$xfer send $vmip 5204 /tmp/payload >/dev/null 2>&1 && r="\$r, sent"
+	echo "\$r" >\$S/reset.sums
+	trace "after the reset: \$r"
+	[ "\$r" = "intact, sent" ] || exit 1
+	touch \$S/reset.ok
+	exit 0
+fi
 # what the guest negotiated (bit 33: ACCESS_PLATFORM), and whether its NIC
 # sits behind an IOMMU
 read -r f </sys/class/net/eth0/device/features
@@ -283,6 +342,8 @@ kill -INT \$ping
 sleep 1
 trace finished
 touch \$S/finished
+# device mode: the host resets the guest from here
+if [ $mode = device ]; then while :; do sleep 1; done; fi
 EOF
 
 iperf3 -s -p 5201 -D >/dev/null 2>&1
@@ -309,9 +370,12 @@ verify() {
 
 echo "# $name: starting QEMU through vhost-mq-qemu, $pairs queue pairs"
 # shellcheck disable=SC2086 # $machine is several arguments
-"$top/build/vhost-mq-qemu" --device "$dev" qemu-system-x86_64 \
+refs=$(cat /sys/module/vhost_mq/refcnt 2>/dev/null)
+# shellcheck disable=SC2086 # $wrap, $reboot: none or several arguments
+"$top/build/vhost-mq-qemu" $wrap --device "$dev" qemu-system-x86_64 \
 	-accel "$accel" -cpu max -smp 2 -m 1024 -nodefaults \
-	-display none -no-reboot -nic none $machine \
+	-display none $reboot -nic none $machine \
+	-monitor "unix:$W/mon,server=on,wait=off" \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
 	-append "console=ttyS0 quiet panic=-1 $append" \
 	-serial "file:$W/console.log" \
@@ -353,6 +417,16 @@ for c in $stages; do
 	[ "$dev" = /dev/vhost-mq ] && module_counters >"$W/mod$i.before"
 	progress "stage $i: traffic on $c pairs"
 	touch "$S/stage$i.go"
+	if [ "$mode" = device ] && [ "$i" = 4 ]; then
+		# QEMU's stop resets the device and reads the ring bases; cont
+		# starts it again and does not resend the guest's pair count:
+		# the guest's choice must hold without it
+		sleep 1
+		hmp stop && sleep 2 && hmp cont &&
+			"$top/build/vhost-mq-stat" "$qpid" 2>/dev/null |
+			grep -q ": $c of $pairs pairs active"
+		check $? "stage $i: stop and cont on the monitor under traffic, still $c of $pairs pairs active"
+	fi
 	wait_for "$S/stage$i.end" 180 || { check 1 "stage $i ($c pairs) ended"; break; }
 	[ "$dev" = /dev/vhost-mq ] && module_counters >"$W/mod$i.after"
 	touch "$S/stage$i.done"
@@ -366,13 +440,44 @@ fi
 progress "the guest finishes"
 wait_for "$S/finished" 60
 check $? "the guest went through combined $stages"
-progress "the guest powers off"
-touch "$S/stop"
-# the guest powers off by itself
-i=0
-while kill -0 "$qpid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
-kill -0 "$qpid" 2>/dev/null && kill "$qpid"
-check "$(cat "$S/guest.rc" 2>/dev/null || echo 1)" "the guest's script succeeded"
+if [ "$mode" = device ]; then
+	# the kernel's control vq: every command answered, none refused
+	"$top/build/vhost-mq-stat" "$qpid" >"$W/stat" 2>&1
+	ctrl=$(awk '/ ctrl_packets:/ { p = $2 } / ctrl_errors:/ { e = $2 }
+		/ ctrl_drops_ctrl_rejected:/ { r = $2 }
+		/pairs active,/ { c = $(NF - 1) }
+		END { print p + 0, e + 0, r + 0, c + 0 }' "$W/stat")
+	set -- $ctrl
+	[ "$1" -ge "$4" ] && [ "$4" -ge 4 ] && [ "$2" = 0 ] && [ "$3" = 0 ]
+	ctrl_line="the kernel's control vq answered $1 commands, $4 pair changes, $3 refused, $2 errors"
+	check $? "$ctrl_line"
+	progress "system_reset"
+	touch "$S/reset"
+	hmp system_reset
+	check $? "system_reset on the monitor"
+	wait_for "$S/reset.ok" 300
+	check $? "after system_reset the rebooted guest's traffic: $(cat "$S/reset.sums" 2>/dev/null)"
+	progress "QEMU killed"
+	touch "$S/stop"
+	kill -9 "$qpid"
+	wait "$qpid" 2>/dev/null
+	i=0
+	while [ "$(cat /sys/module/vhost_mq/refcnt)" != "$refs" ] && [ $i -lt 50 ]; do
+		sleep 0.2; i=$((i + 1))
+	done
+	[ "$(cat /sys/module/vhost_mq/refcnt)" = "$refs" ] && ! grep -q "^vhost-mq-$qpid-" /proc/*/comm 2>/dev/null
+	check $? "QEMU killed: module references back to $refs, no worker left"
+	rmmod vhost_mq && insmod "$top/vhost/vhost_mq.ko"
+	check $? "rmmod vhost_mq succeeds after it (and the module is back)"
+else
+	progress "the guest powers off"
+	touch "$S/stop"
+	# the guest powers off by itself
+	i=0
+	while kill -0 "$qpid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+	kill -0 "$qpid" 2>/dev/null && kill "$qpid"
+	check "$(cat "$S/guest.rc" 2>/dev/null || echo 1)" "the guest's script succeeded"
+fi
 ! grep -qi "vhost.*\(fail\|error\)\|falling back" "$W/qemu.log"
 check $? "QEMU used the vhost device without complaint"
 
@@ -410,6 +515,7 @@ echo "# $name: frames per pair and stage (guest ethtool -S; module: vhost-mq-sta
 echo "# worker: CPU ticks of the pair's worker in the stage / the CPU it last ran on)"
 printf '# %5s %6s %4s %10s %10s %10s %10s %12s\n' stage active pair guest_rx guest_tx module_rx module_tx worker
 printf '%s' "$table" | sed 's/^/# /'
+[ "$mode" = device ] && echo "# $name: ${ctrl_line:-the control vq was not read}"
 [ -n "${E2E_SUMMARY:-}" ] && cp "$W/throughput" "$E2E_SUMMARY"
 if [ "$failed" != 0 ] || [ -n "${E2E_TRACE:-}" ]; then show_trace; fi
 rm -rf "$W"

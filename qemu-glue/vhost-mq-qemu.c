@@ -2,7 +2,7 @@
 /*
  * vhost-mq-qemu - run an unmodified QEMU on /dev/vhost-mq.
  *
- *   vhost-mq-qemu [--dry-run] [--device PATH] QEMU-BINARY [QEMU ARGS...]
+ *   vhost-mq-qemu [--dry-run] [--device PATH] [--device-mode] QEMU-BINARY [ARGS...]
  *
  * QEMU opens /dev/vhost-net itself and has no option for another path,
  * but it takes pre-opened fds: -netdev tap,fds=T0:T1..,vhostfds=V0:V1..
@@ -16,6 +16,13 @@
  * vhostfds=, or without vhost=on, is left alone, as is every other
  * argument. With a downscript= the wrapper stays as QEMU's parent and
  * runs it on the tap after QEMU exits, as QEMU would have.
+ *
+ * --device-mode hands the whole device to the kernel instead, control vq
+ * included: the N tap queues (vnet header of 12 bytes, no offloads
+ * towards the guest) go to one /dev/vhost-mq fd in vhost-vdpa mode
+ * (VHOST_MQ_SET_VDPA), and the option becomes
+ * "vhost-vdpa,id=ID,vhostfd=FD": the guest's VIRTIO_NET_F_MQ negotiation
+ * (ethtool -L) is answered in the kernel. The -device line is unchanged.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +31,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +40,7 @@
 #include <unistd.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/vhost_mq.h>
 
 #define DEFAULT_SCRIPT		"/etc/qemu-ifup"
 #define DEFAULT_DOWNSCRIPT	"/etc/qemu-ifdown"
@@ -39,7 +48,7 @@
 #define MAX_OPTS		64
 
 static const char *device = "/dev/vhost-mq";
-static bool dry_run;
+static bool dry_run, device_mode;
 
 /* downscripts to run after QEMU, on their taps */
 static struct {
@@ -194,6 +203,40 @@ static void open_taps(char *name, int n, int *fds)
 	}
 }
 
+/*
+ * One /dev/vhost-mq fd in vhost-vdpa mode serving the @n queues of tap
+ * @ifname, which are set up here as QEMU would no longer do.
+ */
+static int open_vdpa(const char *ifname, const int *taps, int n)
+{
+	struct vhost_mq_vdpa a = { .pairs = n, .fds = (uintptr_t)taps };
+	int fd, hdr = 12, i;
+
+	for (i = 0; i < n; i++) {
+		if (ioctl(taps[i], TUNSETVNETHDRSZ, &hdr))
+			fail("tap %s queue %d: TUNSETVNETHDRSZ: %s (opened "
+			     "without IFF_VNET_HDR?)", ifname, i, strerror(errno));
+		if (ioctl(taps[i], TUNSETOFFLOAD, 0))
+			fail("tap %s queue %d: TUNSETOFFLOAD: %s", ifname, i,
+			     strerror(errno));
+	}
+	fd = open_vhost();
+	if (!ioctl(fd, VHOST_MQ_SET_VDPA, &a))
+		return fd;
+	switch (errno) {
+	case ENOTTY:
+		fail("%s does not speak vhost-vdpa: a vhost_mq module older than "
+		     "this wrapper?", device);
+	case ENOTSOCK:
+	case EBADF:
+		fail("tap %s: a queue fd is not a tap queue (%s)", ifname,
+		     strerror(errno));
+	default:
+		fail("%s: VHOST_MQ_SET_VDPA with %d pairs: %s", device, n,
+		     strerror(errno));
+	}
+}
+
 static void run_script(const char *script, const char *ifname)
 {
 	pid_t pid;
@@ -310,12 +353,25 @@ static char *rewrite_netdev(const char *arg)
 			for (i = 0; i < n; i++)
 				taps[i] = 100 + i;	/* shown, not opened */
 	}
-	for (i = 0; i < n; i++) {
+	if (!own_taps && device_mode) {
+		/* the user's fds=: QEMU would have them, now the kernel */
+		const char *p = opts_get(&o, "fds");
+
+		for (i = 0; i < n; i++, p = strchr(p, ':') + 1)
+			taps[i] = atoi(p);
+	}
+	for (i = 0; i < n && !device_mode; i++) {
 		vhosts[i] = dry_run ? 200 + i : open_vhost();
 		if (!dry_run)
 			fd_inherit(vhosts[i]);
 		if (own_taps && !dry_run)
 			fd_inherit(taps[i]);
+	}
+	if (device_mode) {
+		/* the kernel holds the tap queues from here on */
+		vhosts[0] = dry_run ? 200 : open_vdpa(ifname, taps, n);
+		if (!dry_run)
+			fd_inherit(vhosts[0]);
 	}
 	if (own_taps) {
 		script = opts_get(&o, "script");
@@ -339,6 +395,13 @@ static char *rewrite_netdev(const char *arg)
 	out = calloc(1, size);
 	if (!out)
 		fail("out of memory");
+	if (device_mode) {
+		v = opts_get(&o, "id");
+		if (!v)
+			fail("-netdev %s: no id=", arg);
+		append(out, size, "vhost-vdpa,id=%s,vhostfd=%d", v, vhosts[0]);
+		return out;
+	}
 	for (i = 0; i < o.n; i++) {
 		bool drop = false;
 
@@ -390,9 +453,10 @@ static void print_quoted(char **argv)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: vhost-mq-qemu [--dry-run] [--device PATH] QEMU-BINARY [QEMU ARGS...]\n"
+		"usage: vhost-mq-qemu [--dry-run] [--device PATH] [--device-mode] QEMU-BINARY [QEMU ARGS...]\n"
 		"  runs QEMU with every '-netdev tap,...,vhost=on' served by PATH\n"
-		"  (default /dev/vhost-mq) instead of /dev/vhost-net\n");
+		"  (default /dev/vhost-mq) instead of /dev/vhost-net; with\n"
+		"  --device-mode as a whole vhost-vdpa device, control vq included\n");
 	exit(2);
 }
 
@@ -404,6 +468,9 @@ int main(int argc, char **argv)
 	while (i < argc && !strncmp(argv[i], "--", 2)) {
 		if (!strcmp(argv[i], "--dry-run")) {
 			dry_run = true;
+			i++;
+		} else if (!strcmp(argv[i], "--device-mode")) {
+			device_mode = true;
 			i++;
 		} else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
 			device = argv[i + 1];

@@ -60,6 +60,15 @@ else
 	echo "$out"
 	tap_line "$results" wrapper "not ok" "vhost-mq-qemu --dry-run output (above)"
 fi
+out=$(build/vhost-mq-qemu --dry-run --device-mode qemu-system-x86_64 -m 1G \
+	-netdev tap,id=n0,ifname=t0,queues=4,vhost=on,script=no,downscript=no \
+	-device virtio-net-pci,netdev=n0,mq=on -netdev user,id=u0)
+if [ "$out" = "qemu-system-x86_64 -m 1G -netdev vhost-vdpa,id=n0,vhostfd=200 -device virtio-net-pci,netdev=n0,mq=on -netdev user,id=u0" ]; then
+	tap_line "$results" wrapper ok "vhost-mq-qemu --dry-run --device-mode makes a 4-queue tap netdev one vhost-vdpa netdev"
+else
+	echo "$out"
+	tap_line "$results" wrapper "not ok" "vhost-mq-qemu --dry-run --device-mode output (above)"
+fi
 
 echo "== selftests (VM)"
 vmjob=$results/vm
@@ -70,7 +79,7 @@ else
 fi
 cp "$vmjob"/tap/*.tap "$results/" 2>/dev/null
 
-echo "== end-to-end: a QEMU guest with 4 queue pairs, plain, behind a vIOMMU, with iommu_platform (VM)"
+echo "== end-to-end: a QEMU guest with 4 queue pairs, in device mode, in compat mode, behind a vIOMMU (VM)"
 e2ejob=$results/e2e
 if VM_TIMEOUT=4500 VM_JOBDIR=$e2ejob qemu-glue/vm-run.sh 'selftests/run-e2e.sh'; then
 	tap_line "$results" rig-e2e ok "end-to-end VM run: no hang, no panic, kernel log clean"
