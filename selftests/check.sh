@@ -50,25 +50,23 @@ else
 	tap_line "$results" install "not ok" "make install (log above)"
 fi
 rm -rf "$dest"
-# the wrapper's rewriting, without QEMU
-out=$(build/vhost-mq-qemu --dry-run qemu-system-x86_64 -m 1G \
-	-netdev tap,id=n0,ifname=t0,queues=4,vhost=on,script=no,downscript=no \
-	-device virtio-net-pci,netdev=n0,mq=on -netdev user,id=u0)
-if [ "$out" = "qemu-system-x86_64 -m 1G -netdev tap,id=n0,fds=100:101:102:103,vhostfds=200:201:202:203,vhost=on,vhostforce=on -device virtio-net-pci,netdev=n0,mq=on -netdev user,id=u0" ]; then
-	tap_line "$results" wrapper ok "vhost-mq-qemu --dry-run rewrites a 4-queue tap netdev and nothing else"
-else
-	echo "$out"
-	tap_line "$results" wrapper "not ok" "vhost-mq-qemu --dry-run output (above)"
-fi
-out=$(build/vhost-mq-qemu --dry-run --device-mode qemu-system-x86_64 -m 1G \
-	-netdev tap,id=n0,ifname=t0,queues=4,vhost=on,script=no,downscript=no \
-	-device virtio-net-pci,netdev=n0,mq=on -netdev user,id=u0)
-if [ "$out" = "qemu-system-x86_64 -m 1G -netdev vhost-vdpa,id=n0,vhostfd=200 -device virtio-net-pci,netdev=n0,mq=on -netdev user,id=u0" ]; then
-	tap_line "$results" wrapper ok "vhost-mq-qemu --dry-run --device-mode makes a 4-queue tap netdev one vhost-vdpa netdev"
-else
-	echo "$out"
-	tap_line "$results" wrapper "not ok" "vhost-mq-qemu --dry-run --device-mode output (above)"
-fi
+# the wrapper's rewriting, without QEMU: wrapper_rewrites WHAT EXPECTED [FLAG]
+wrapper_rewrites() {
+	# shellcheck disable=SC2086 # $3: no flag or one
+	out=$(build/vhost-mq-qemu --dry-run ${3:-} qemu-system-x86_64 -m 1G \
+		-netdev tap,id=n0,ifname=t0,queues=4,vhost=on,script=no,downscript=no \
+		-device virtio-net-pci,netdev=n0,mq=on -netdev user,id=u0)
+	if [ "$out" = "qemu-system-x86_64 -m 1G $2 -device virtio-net-pci,netdev=n0,mq=on -netdev user,id=u0" ]; then
+		tap_line "$results" wrapper ok "vhost-mq-qemu --dry-run ${3:-}${3:+ }$1"
+	else
+		echo "$out"
+		tap_line "$results" wrapper "not ok" "vhost-mq-qemu --dry-run ${3:-} output (above)"
+	fi
+}
+wrapper_rewrites "rewrites a 4-queue tap netdev and nothing else" \
+	"-netdev tap,id=n0,fds=100:101:102:103,vhostfds=200:201:202:203,vhost=on,vhostforce=on"
+wrapper_rewrites "makes a 4-queue tap netdev one vhost-vdpa netdev" \
+	"-netdev vhost-vdpa,id=n0,vhostfd=200" --device-mode
 
 echo "== selftests (VM)"
 vmjob=$results/vm
