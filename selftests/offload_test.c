@@ -3,7 +3,8 @@
  * offload_test.c - vnet-header offloads pass through untouched: a TSO
  * frame with a partial checksum goes guest -> tap and tap -> guest as one
  * 20 KB frame whose header keeps its GSO type, size and checksum offsets.
- * Run on /dev/vhost-net and /dev/vhost-mq alike.
+ * Run on /dev/vhost-net and /dev/vhost-mq alike; and in vhost-vdpa mode,
+ * where the device sets the tap's offloads from the guest's GUEST_* bits.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -158,6 +159,85 @@ static void tso_both_ways(struct __test_metadata *_metadata,
 	vmq_gpair_destroy(&gp);
 	close(s);
 	vmq_tap_close(&tap);
+}
+
+/*
+ * vhost-vdpa mode: the tap starts with no offloads (as vhost-mq-qemu
+ * leaves it); a TSO frame reaches the guest whole if it negotiated
+ * GUEST_CSUM and GUEST_TSO4, else cut into segments with full checksums.
+ */
+static void vdpa_rx_tso(struct __test_metadata *_metadata, bool guest_tso)
+{
+	static const uint8_t mac[6] = { 0x02, 0x56, 0x4d, 0x51, 0, 3 };
+	uint64_t features = (1ULL << VIRTIO_F_VERSION_1) |
+			    (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+			    (1ULL << VIRTIO_F_ACCESS_PLATFORM) |
+			    (guest_tso ? (1ULL << VIRTIO_NET_F_GUEST_CSUM) |
+					 (1ULL << VIRTIO_NET_F_GUEST_TSO4) : 0);
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_IP) };
+	static unsigned char frame[FRAME], got[FRAME + 64];
+	struct virtio_net_hdr want = tso_hdr(), *h;
+	static struct vmq_gdev d;
+	struct vmq_gbuf buf;
+	struct vmq_tap tap;
+	unsigned char *p;
+	uint32_t len;
+	int fd, s, i;
+
+	vmq_kmsg_mark(_metadata->name, VHOST_MQ_PATH);
+	ASSERT_EQ(0, vmq_netns_enter());
+	ASSERT_EQ(0, vmq_tap_open(&tap, "vmq0", 1, HDR, 0));
+	ASSERT_EQ(0, ioctl(tap.fd[0], TUNSETOFFLOAD, 0));
+	s = raw_socket(tap.ifindex);
+	ASSERT_LE(0, s);
+	fd = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vmq_gdev_start_vdpa(&d, fd, 1, features, 16 << 20,
+					 0x80000000ULL, 64, tap.fd, mac));
+	for (i = 0; i < 32; i++) {
+		p = vmq_guest_alloc(&d.g, HDR + FRAME, 8);
+		buf = (struct vmq_gbuf){ p, HDR + FRAME };
+		ASSERT_EQ(0, vmq_gvq_add(&d.rx[0], &buf, 0, 1, p, false));
+	}
+	vmq_gvq_kick(&d.rx[0]);
+	tcp_frame(frame, 3);
+	memcpy(got, &want, sizeof(want));
+	memcpy(got + sizeof(want), frame, FRAME);
+	sll.sll_ifindex = tap.ifindex;
+	ASSERT_EQ((ssize_t)(sizeof(want) + FRAME),
+		  sendto(s, got, sizeof(want) + FRAME, 0,
+			 (struct sockaddr *)&sll, sizeof(sll)));
+	p = vmq_gvq_get_wait(&d.rx[0], &len, 5000);
+	ASSERT_NE(NULL, p);
+	h = (struct virtio_net_hdr *)p;
+	if (guest_tso) {
+		ASSERT_EQ(HDR + FRAME, len);
+		expect_tso(_metadata, h, &want);
+		EXPECT_EQ(0, memcmp(frame, p + HDR, FRAME));
+	} else {
+		/* the first segment: headers and gso_size bytes, no offload */
+		EXPECT_EQ(HDR + 54 + 1448, len);
+		EXPECT_EQ(VIRTIO_NET_HDR_GSO_NONE, h->gso_type);
+		EXPECT_FALSE(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+		EXPECT_EQ(0, memcmp(frame + 54, p + HDR + 54, 1448));
+	}
+	/* a reset takes the offloads away again */
+	ASSERT_EQ(0, vmq_gdev_vdpa_stop(&d, fd));
+	close(fd);
+	vmq_gdev_destroy(&d);
+	close(s);
+	vmq_tap_close(&tap);
+}
+
+TEST(vdpa_mode_gives_tso_to_a_guest_that_takes_it)
+{
+	vdpa_rx_tso(_metadata, true);
+}
+
+TEST(vdpa_mode_segments_for_a_guest_without_guest_tso)
+{
+	vdpa_rx_tso(_metadata, false);
 }
 
 TEST(vhost_net_passes_tso_and_partial_checksum_through)

@@ -15,18 +15,20 @@ set -u
 
 results=$JOBDIR/tap
 mkdir -p "$results"
+# e2e SECONDS LABEL ARGS...
 e2e() {
-	label=$1
-	shift
+	secs=$1 label=$2
+	shift 2
 	echo "[rig] test script e2e $label"
-	TAP_TIMEOUT=${E2E_TIMEOUT:-1200} tap_run "$results" "e2e-$label" \
+	TAP_TIMEOUT=${E2E_TIMEOUT:-$secs} tap_run "$results" "e2e-$label" \
 		sh qemu-glue/e2e.sh -q 4 -s "1 2 4 3 1" "$@"
 }
-e2e vhost-mq-vdpa -d /dev/vhost-mq -m device
-e2e vhost-mq -d /dev/vhost-mq
-e2e vhost-net -d /dev/vhost-net
-e2e vhost-mq-viommu -d /dev/vhost-mq -i viommu
+# device mode boots the guest twice (system_reset)
+e2e 1800 vhost-mq-vdpa -d /dev/vhost-mq -m device
+e2e 1200 vhost-mq -d /dev/vhost-mq
+e2e 1200 vhost-net -d /dev/vhost-net
+e2e 1200 vhost-mq-viommu -d /dev/vhost-mq -i viommu
 if [ -n "${E2E_ALL:-}" ]; then
-	e2e vhost-net-viommu -d /dev/vhost-net -i viommu
-	e2e vhost-mq-platform -d /dev/vhost-mq -i platform
+	e2e 1200 vhost-net-viommu -d /dev/vhost-net -i viommu
+	e2e 1200 vhost-mq-platform -d /dev/vhost-mq -i platform
 fi

@@ -365,7 +365,7 @@ TEST_F(status, driver_ok_without_an_owner_needs_a_reset)
 TEST_F(status, features_are_fixed_by_features_ok)
 {
 	uint64_t f = F_VDPA, mq = 1ULL << VIRTIO_NET_F_MQ | 1ULL << 32;
-	uint64_t alien = 1ULL << VIRTIO_NET_F_GUEST_TSO4 | 1ULL << 32;
+	uint64_t alien = 1ULL << VIRTIO_NET_F_CTRL_RX | 1ULL << 32;
 	uint64_t legacy = F_MQ;
 	int fd = self->m.fd;
 
@@ -417,7 +417,9 @@ TEST_F(status, config_space_and_device_facts)
 	EXPECT_TRUE(f & (1ULL << VIRTIO_NET_F_STATUS));
 	EXPECT_TRUE(f & (1ULL << VIRTIO_NET_F_MAC));
 	EXPECT_FALSE(f & (1ULL << VIRTIO_NET_F_MTU)) TH_LOG("no mtu given");
-	EXPECT_FALSE(f & (1ULL << VIRTIO_NET_F_GUEST_CSUM));
+	EXPECT_TRUE(f & (1ULL << VIRTIO_NET_F_GUEST_CSUM));
+	EXPECT_TRUE(f & (1ULL << VIRTIO_NET_F_GUEST_TSO4));
+	EXPECT_FALSE(f & (1ULL << VIRTIO_NET_F_CTRL_GUEST_OFFLOADS));
 	ASSERT_EQ(0, ioctl(fd, VHOST_GET_BACKEND_FEATURES, &bf));
 	EXPECT_EQ((1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2) |
 		  (1ULL << VHOST_BACKEND_F_IOTLB_BATCH), bf);

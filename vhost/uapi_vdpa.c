@@ -13,6 +13,7 @@
  */
 #include <linux/eventfd.h>
 #include <linux/file.h>
+#include <linux/if_tun.h>
 #include <linux/net.h>
 #include <linux/nospec.h>
 #include <linux/slab.h>
@@ -27,8 +28,17 @@
 #include "dev.h"
 #include "mem.h"
 
-/* what the guest is offered (the tap does checksums and segmentation) */
+/*
+ * What the guest is offered. The tap does checksums and segmentation of
+ * what the guest sends, and hands the guest what its GUEST_* bits take
+ * (TUNSETOFFLOAD at DRIVER_OK).
+ */
 #define VMQ_VDPA_FEATURES	(BIT_ULL(VIRTIO_NET_F_CSUM) | \
+				 BIT_ULL(VIRTIO_NET_F_GUEST_CSUM) | \
+				 BIT_ULL(VIRTIO_NET_F_GUEST_TSO4) | \
+				 BIT_ULL(VIRTIO_NET_F_GUEST_TSO6) | \
+				 BIT_ULL(VIRTIO_NET_F_GUEST_ECN) | \
+				 BIT_ULL(VIRTIO_NET_F_GUEST_UFO) | \
 				 BIT_ULL(VIRTIO_NET_F_MAC) | \
 				 BIT_ULL(VIRTIO_NET_F_HOST_TSO4) | \
 				 BIT_ULL(VIRTIO_NET_F_HOST_TSO6) | \
@@ -59,12 +69,17 @@ struct vmq_vdpa {
 	struct eventfd_ctx *config_ctx;
 };
 
+static int vmq_vdpa_set_offloads(struct vmq_vdpa *v, unsigned long o);
+
 void vmq_vdpa_free(struct vmq_vdpa *v)
 {
 	unsigned int i;
 
 	if (!v)
 		return;
+	/* a tap that outlives us (persistent) is left as we found it */
+	if (v->running)
+		vmq_vdpa_set_offloads(v, 0);
 	for (i = 0; i < v->npairs; i++)
 		if (v->taps[i])
 			fput(v->taps[i]);
@@ -100,12 +115,53 @@ static int vmq_vdpa_attach(struct vmq_dev *dev, u32 idx, bool on)
 	return vmq_dev_set_sock(dev, idx, sock);
 }
 
+/* The tap offloads (TUN_F_*) the driver's GUEST_* features take. */
+static unsigned long vmq_vdpa_tun_offloads(u64 f)
+{
+	unsigned long o = 0;
+
+	if (!(f & BIT_ULL(VIRTIO_NET_F_GUEST_CSUM)))
+		return 0;
+	o |= TUN_F_CSUM;
+	if (f & BIT_ULL(VIRTIO_NET_F_GUEST_TSO4))
+		o |= TUN_F_TSO4;
+	if (f & BIT_ULL(VIRTIO_NET_F_GUEST_TSO6))
+		o |= TUN_F_TSO6;
+	if ((o & (TUN_F_TSO4 | TUN_F_TSO6)) &&
+	    (f & BIT_ULL(VIRTIO_NET_F_GUEST_ECN)))
+		o |= TUN_F_TSO_ECN;
+	if (f & BIT_ULL(VIRTIO_NET_F_GUEST_UFO))
+		o |= TUN_F_UFO;
+	return o;
+}
+
+/*
+ * What tun or macvtap may hand us unsegmented, on every queue: their
+ * TUNSETOFFLOAD takes its argument by value, so it is called as the VMM
+ * would call it (QEMU does, for a tap it drives itself).
+ */
+static int vmq_vdpa_set_offloads(struct vmq_vdpa *v, unsigned long o)
+{
+	unsigned int i;
+	long r;
+
+	for (i = 0; i < v->npairs; i++) {
+		r = v->taps[i]->f_op->unlocked_ioctl(v->taps[i], TUNSETOFFLOAD,
+						     o);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 static void vmq_vdpa_stop(struct vmq_dev *dev)
 {
 	unsigned int i;
 
 	for (i = 0; i < dev->nvqs; i++)
 		vmq_vdpa_attach(dev, i, false);
+	if (dev->vdpa->running)
+		vmq_vdpa_set_offloads(dev->vdpa, 0);
 	dev->vdpa->running = false;
 }
 
@@ -117,6 +173,14 @@ static int vmq_vdpa_start(struct vmq_dev *dev)
 
 	if (!dev->mm)
 		return -EPERM;
+	r = vmq_vdpa_set_offloads(v, vmq_vdpa_tun_offloads(v->features));
+	if (r) {
+		pr_warn_ratelimited("vhost-mq: vdpa tap offloads refused (%d): the device needs a reset\n",
+				    r);
+		vmq_vdpa_set_offloads(v, 0);
+		return r;
+	}
+	v->running = true;
 	for (i = 0; i < dev->nvqs; i++) {
 		if (!test_bit(i, v->ready))
 			continue;
@@ -128,7 +192,6 @@ static int vmq_vdpa_start(struct vmq_dev *dev)
 			return r;
 		}
 	}
-	v->running = true;
 	return 0;
 }
 

@@ -315,9 +315,12 @@ struct vhost_mq_vdpa {
  *    status VIRTIO_NET_S_LINK_UP, max_virtqueue_pairs N, the mtu. A
  *    SET_CONFIG may change the mac and nothing else.
  *  - VHOST_GET_FEATURES: MAC, STATUS, CTRL_VQ, MQ, MRG_RXBUF, CSUM,
- *    HOST_TSO4/6, HOST_ECN, MTU (with an mtu), EVENT_IDX, INDIRECT_DESC,
- *    VERSION_1, ACCESS_PLATFORM. SET_FEATURES: EINVAL for a bit not
- *    offered or MQ without CTRL_VQ, EBUSY after FEATURES_OK.
+ *    HOST_TSO4/6, HOST_ECN, GUEST_CSUM, GUEST_TSO4/6, GUEST_ECN,
+ *    GUEST_UFO, MTU (with an mtu), EVENT_IDX, INDIRECT_DESC, VERSION_1,
+ *    ACCESS_PLATFORM. SET_FEATURES: EINVAL for a bit not offered or MQ
+ *    without CTRL_VQ, EBUSY after FEATURES_OK. The taps' offloads follow
+ *    the GUEST_* bits the driver took (TUNSETOFFLOAD at DRIVER_OK, none
+ *    again at a reset).
  *  - status: bits are only added (EINVAL) until 0 resets the device.
  *    FEATURES_OK does not stick without VERSION_1. DRIVER_OK starts every
  *    enabled vring (VHOST_VDPA_SET_VRING_ENABLE) on its tap queue; a
