@@ -2,10 +2,10 @@
 # pps-bench.sh [-r RUNS] [-t SECONDS] OUT: the packet-rate matrix of
 # `make bench`, inside the rig VM: build/bench/pps for each workload on
 # upstream vhost-net (a vhost fd per pair, as QEMU), vhost-mq the same way
-# (compat) and vhost-mq in device mode, the three back to back for each
-# workload and the whole matrix RUNS times, so that drift of the machine
-# spreads over all of them alike; which of the three goes first rotates
-# from one run to the next. Every run pins (pps -a) pair k's worker
+# (compat), vhost-mq in device mode and (tx and rx rows only) in vhost-vdpa
+# mode as QEMU drives it, back to back for each workload and the whole
+# matrix RUNS times, so that drift of the machine spreads over all of them
+# alike; which goes first rotates from one run to the next. Every run pins (pps -a) pair k's worker
 # to CPU k+1 and its guest and pktgen threads to CPU k. Workloads, both
 # directions:
 #   1 pair, frames of 64, 512, 1500 and 9000 bytes;
@@ -16,7 +16,8 @@
 #   address an IOVA of a static device IOTLB (dir tx-iotlb, rx-iotlb).
 # Appends one line per run to OUT:
 #   pps DEVICE DIR PAIRS SIZE RUN FRAMES_PER_S GBIT_S WORKER_NS_PER_FRAME
-# DEVICE: vhost-net, vhost-mq (compat) or vhost-mq-dev (device mode).
+# DEVICE: vhost-net, vhost-mq (compat), vhost-mq-dev (device mode) or
+# vhost-mq-vdpa (vhost-vdpa mode).
 set -u
 runs=3
 secs=3
@@ -33,17 +34,20 @@ out=$1
 pps=$(cd "$(dirname "$0")/.." && pwd)/build/bench/pps
 [ -x "$pps" ] || { echo "pps-bench: run 'make' first" >&2; exit 1; }
 
-workloads="tx:1:64 tx:1:512 tx:1:1500 tx:1:9000 tx:2:64 tx:4:64 tx:2:1500
+# PPS_WORKLOADS: another list (bench/quick-pps.sh)
+workloads=${PPS_WORKLOADS:-"tx:1:64 tx:1:512 tx:1:1500 tx:1:9000 tx:2:64 tx:4:64 tx:2:1500
 rx:1:64 rx:1:512 rx:1:1500 rx:1:9000 rx:2:64 rx:4:64 rx:2:1500
 tx-uring:1:64 tx-uring:1:1500 rx-uring:1:64 rx-uring:1:1500
-tx-iotlb:1:64 tx-iotlb:1:1500 rx-iotlb:1:64 rx-iotlb:1:1500"
-devices="vhost-net vhost-mq vhost-mq-dev"
-total=$(($(echo $workloads | wc -w) * 3 * runs))
+tx-iotlb:1:64 tx-iotlb:1:1500 rx-iotlb:1:64 rx-iotlb:1:1500"}
+devices="vhost-net vhost-mq vhost-mq-dev vhost-mq-vdpa"
+# vhost-vdpa mode on the plain tx and rx rows only (14 of the 22)
+plain=$(echo "$workloads" | tr ' ' '\n' | grep -c '^[rt]x:')
+total=$((($(echo $workloads | wc -w) * 3 + plain) * runs))
 done_n=0
 status=0
 run=1
 while [ $run -le "$runs" ]; do
-	# run r starts with device r (mod 3)
+	# run r starts with device r (mod 4)
 	order=$devices
 	i=1
 	while [ $i -lt $run ]; do
@@ -56,10 +60,15 @@ while [ $run -le "$runs" ]; do
 		pairs=${rest%%:*}
 		size=${rest#*:}
 		for d in $order; do
+			case $d:$dir in
+			vhost-mq-vdpa:tx | vhost-mq-vdpa:rx) ;;
+			vhost-mq-vdpa:*) continue ;;
+			esac
 			case $d in
 			vhost-net) args="-d /dev/vhost-net -m compat" ;;
 			vhost-mq) args="-d /dev/vhost-mq -m compat" ;;
 			vhost-mq-dev) args="-d /dev/vhost-mq -m device" ;;
+			vhost-mq-vdpa) args="-d /dev/vhost-mq -m vdpa" ;;
 			esac
 			case $dir in
 			tx) args="$args -r tx" ;;

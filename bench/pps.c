@@ -2,7 +2,7 @@
 /*
  * pps - packet rate through a vhost device, per queue pair, either way.
  *
- *   pps [-d /dev/vhost-net|/dev/vhost-mq] [-m compat|device] [-p PAIRS]
+ *   pps [-d /dev/vhost-net|/dev/vhost-mq] [-m compat|device|vdpa] [-p PAIRS]
  *       [-r tx|rx] [-g pktgen|uring] [-k drop|uring] [-s FRAME_BYTES]
  *       [-t SECONDS] [-a]
  *
@@ -25,7 +25,9 @@
  * its queues.
  *
  * compat: one vhost fd per pair, as QEMU does; device: one /dev/vhost-mq
- * fd in device mode, all pairs active. The guest threads sleep between
+ * fd in device mode, all pairs active; vdpa: the same device in vhost-vdpa
+ * mode (VHOST_MQ_SET_VDPA), set up as QEMU 7.2 does, every address an IOVA
+ * of its IOTLB as there. The guest threads sleep between
  * refills, so the workers get the CPUs. -a pins pair k's worker to CPU
  * (k + 1) % ncpus and its guest thread (and pktgen's thread) to CPU k, on
  * either device (sched_setaffinity on the worker threads).
@@ -432,7 +434,7 @@ static unsigned long busy_ticks(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: pps [-d DEV] [-m compat|device] [-p PAIRS] "
+	fprintf(stderr, "usage: pps [-d DEV] [-m compat|device|vdpa] [-p PAIRS] "
 		"[-r tx|rx] [-g pktgen|uring] [-k drop|uring] [-s BYTES] "
 		"[-t SECONDS] [-b BUSYLOOP_US] [-a] [-i]\n");
 	exit(2);
@@ -478,7 +480,8 @@ int main(int argc, char **argv)
 	tx = !strcmp(dir, "tx");
 	if (!npairs || npairs > MAX_PAIRS || size < 60 || size > 9000 ||
 	    (!tx && strcmp(dir, "rx")) ||
-	    (strcmp(mode, "compat") && strcmp(mode, "device")) ||
+	    (strcmp(mode, "compat") && strcmp(mode, "device") &&
+	     strcmp(mode, "vdpa")) ||
 	    (strcmp(gen, "pktgen") && strcmp(gen, "uring")) ||
 	    (strcmp(sink, "drop") && strcmp(sink, "uring")))
 		usage();
@@ -487,14 +490,23 @@ int main(int argc, char **argv)
 		r = vmq_tap_open(&tap, TAP, npairs, HDR, size > 1500 ? 9000 : 0);
 	if (r)
 		die("tap", r);
-	if (!strcmp(mode, "device")) {
+	if (strcmp(mode, "compat")) {
+		static const uint8_t mac[6] = { 0x02, 0x56, 0x4d, 0x51, 0, 2 };
+
 		features |= (1ULL << VIRTIO_NET_F_CTRL_VQ) |
 			    (1ULL << VIRTIO_NET_F_MQ);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			die(path, errno);
-		r = vmq_gdev_start(&dev, fd, npairs, features, 512 << 20,
-				   0x80000000ULL, RING, tap.fd);
+		if (!strcmp(mode, "vdpa"))
+			r = vmq_gdev_start_vdpa(&dev, fd, npairs, features |
+						(1ULL << VIRTIO_F_ACCESS_PLATFORM),
+						512 << 20, 0x80000000ULL, RING,
+						tap.fd, mac);
+		else
+			r = vmq_gdev_start(&dev, fd, npairs, features,
+					   512 << 20, 0x80000000ULL, RING,
+					   tap.fd);
 		if (!r)
 			r = vmq_gctrl_set_pairs(&dev, npairs, 5000);
 		if (r)
@@ -518,7 +530,7 @@ int main(int argc, char **argv)
 	}
 	/* -b: every vring busy-polls for that long before it sleeps */
 	for (k = 0; busy_us && k < npairs; k++) {
-		unsigned int base = strcmp(mode, "device") ? 0 : 2 * k, i;
+		unsigned int base = strcmp(mode, "compat") ? 2 * k : 0, i;
 
 		for (i = 0; i < 2; i++) {
 			struct vhost_vring_state st = { base + i, busy_us };
