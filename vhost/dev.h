@@ -99,6 +99,7 @@ static inline struct vmq_vq *vmq_dev_vq(struct vmq_dev *dev,
 long vmq_net_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp);
 long vmq_mq_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp);
 ssize_t vmq_net_write(struct vmq_dev *dev, struct iov_iter *from);
+struct eventfd_ctx *vmq_eventfd_from_user(int __user *argp);
 
 long vmq_vdpa_set_mode(struct vmq_dev *dev, void __user *argp);
 long vmq_vdpa_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp);

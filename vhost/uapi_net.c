@@ -85,14 +85,23 @@ static long vmq_net_set_log_base(struct vmq_dev *dev, void __user *argp)
 	return vmq_dev_set_log_base(dev, u64_to_user_ptr(p));
 }
 
-static long vmq_net_set_log_fd(struct vmq_dev *dev, void __user *argp)
+/*
+ * The eventfd of the fd at @argp, NULL for VHOST_FILE_UNBIND, or an
+ * ERR_PTR: EFAULT, or eventfd_ctx_fdget()'s EBADF or EINVAL.
+ */
+struct eventfd_ctx *vmq_eventfd_from_user(int __user *argp)
 {
-	struct eventfd_ctx *ctx;
 	int fd;
 
-	if (get_user(fd, (int __user *)argp))
-		return -EFAULT;
-	ctx = fd == VHOST_FILE_UNBIND ? NULL : eventfd_ctx_fdget(fd);
+	if (get_user(fd, argp))
+		return ERR_PTR(-EFAULT);
+	return fd == VHOST_FILE_UNBIND ? NULL : eventfd_ctx_fdget(fd);
+}
+
+static long vmq_net_set_log_fd(struct vmq_dev *dev, void __user *argp)
+{
+	struct eventfd_ctx *ctx = vmq_eventfd_from_user(argp);
+
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 	vmq_dev_set_log_ctx(dev, ctx);

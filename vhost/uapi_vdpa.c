@@ -299,12 +299,8 @@ static long vmq_vdpa_set_config(struct vmq_vdpa *v,
 
 static long vmq_vdpa_set_config_call(struct vmq_vdpa *v, int __user *argp)
 {
-	struct eventfd_ctx *ctx;
-	int fd;
+	struct eventfd_ctx *ctx = vmq_eventfd_from_user(argp);
 
-	if (copy_from_user(&fd, argp, sizeof(fd)))
-		return -EFAULT;
-	ctx = fd == VHOST_FILE_UNBIND ? NULL : eventfd_ctx_fdget(fd);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 	swap(ctx, v->config_ctx);
