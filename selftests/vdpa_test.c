@@ -197,10 +197,65 @@ TEST(without_mq_the_control_vq_is_vring_2)
 	EXPECT_EQ(VIRTIO_NET_ERR, vmq_gctrl_set_pairs(&m.d, 2, WAIT_MS));
 	EXPECT_EQ(1, dm_stats(&m, 8).packets);
 	EXPECT_EQ(1, dm_active(&m).active);
-	/* pair 0 carries traffic; pair 1 was never set up, nor attached */
+	/* pair 0 carries traffic; pair 1's tx was never set up, nor attached */
 	ASSERT_EQ(0, dm_tx(&m, 0, 9));
 	EXPECT_TRUE(tx_arrives(&m, 9, WAIT_MS));
-	EXPECT_FALSE(dm_pair(&m, 1).flags & VHOST_MQ_PAIR_RX_ATTACHED);
+	EXPECT_FALSE(dm_pair(&m, 1).flags & VHOST_MQ_PAIR_TX_ATTACHED);
+	dm_stop(&m);
+}
+
+/*
+ * Without MQ the tap still spreads flows over its 4 queues: pair 0's ring
+ * gets every frame of all of them, folded, and the VMM cannot make more
+ * pairs active. A reset detaches the folding queues; the next DRIVER_OK
+ * (with MQ now) serves every pair again.
+ */
+TEST(without_mq_every_tap_queue_reaches_pair_0)
+{
+	unsigned int flow, k, n = 4;
+	int ring[NFLOWS];
+	uint32_t two = 2;
+	struct vhost_mq_pair p;
+	struct dm m;
+
+	vmq_kmsg_mark(_metadata->name, VHOST_MQ_PATH);
+	ASSERT_EQ(0, dm_start_vdpa(&m, n, F_VDPA & ~(1ULL << VIRTIO_NET_F_MQ),
+				   256));
+	for (k = 1; k < n; k++) {
+		p = dm_pair(&m, k);
+		EXPECT_EQ(VHOST_MQ_PAIR_RX_ATTACHED, p.flags) TH_LOG("pair %u", k);
+		EXPECT_EQ(0, p.target);
+	}
+	EXPECT_EQ(VHOST_MQ_PAIR_ACTIVE | VHOST_MQ_PAIR_RX_ATTACHED |
+		  VHOST_MQ_PAIR_TX_ATTACHED, dm_pair(&m, 0).flags);
+	ASSERT_EQ(0, dm_post_rx(&m, 0, 128));
+	m.n = 1;	/* the guest has pair 0 alone */
+	flows_round(_metadata, &m, NFLOWS, 0, ring);
+	for (flow = 0; flow < NFLOWS; flow++)
+		EXPECT_EQ(0, ring[flow]);
+	/* the flows used more than one tap queue: those folded onto pair 0 */
+	EXPECT_EQ(NFLOWS, dm_stats(&m, 0).packets);
+	EXPECT_LT(0, dm_stats(&m, 0).folded);
+	EXPECT_GT(NFLOWS, dm_stats(&m, 0).folded);
+	for (k = 1; k < n; k++)
+		EXPECT_EQ(0, dm_stats(&m, 2 * k).packets);
+	EXPECT_EQ(EINVAL, err_of(ioctl(m.fd, VHOST_MQ_SET_ACTIVE, &two)));
+	EXPECT_EQ(1, dm_active(&m).active);
+
+	/* reset: nothing stays attached */
+	ASSERT_EQ(0, vdpa_reset(m.fd));
+	for (k = 0; k < n; k++)
+		EXPECT_EQ(k ? 0 : VHOST_MQ_PAIR_ACTIVE, dm_pair(&m, k).flags)
+			TH_LOG("pair %u", k);
+	dm_stop(&m);
+
+	/* a guest with MQ on the same queues: every pair its own */
+	ASSERT_EQ(0, dm_start_vdpa(&m, n, F_VDPA, 256));
+	ASSERT_EQ(VIRTIO_NET_OK, vmq_gctrl_set_pairs(&m.d, n, WAIT_MS));
+	for (k = 0; k < n; k++)
+		EXPECT_EQ(VHOST_MQ_PAIR_ACTIVE | VHOST_MQ_PAIR_RX_ATTACHED |
+			  VHOST_MQ_PAIR_TX_ATTACHED, dm_pair(&m, k).flags);
+	every_pair_moves_frames(_metadata, &m, NFLOWS, ring);
 	dm_stop(&m);
 }
 

@@ -424,11 +424,8 @@ bool vmq_dev_vring_access_ok(struct vmq_dev *dev, u32 idx)
 	return ok;
 }
 
-/*
- * Attach @sock (its reference is consumed), swap it or detach with NULL
- * on data vring @idx; ENOBUFS if there is none.
- */
-int vmq_dev_set_sock(struct vmq_dev *dev, u32 idx, struct socket *sock)
+static int vmq_dev_attach(struct vmq_dev *dev, u32 idx, struct socket *sock,
+			  bool fold_only)
 {
 	struct socket *old = NULL;
 	int r;
@@ -441,13 +438,33 @@ int vmq_dev_set_sock(struct vmq_dev *dev, u32 idx, struct socket *sock)
 	}
 	r = vmq_nvq_attach(vmq_dev_nvq(dev, array_index_nospec(idx,
 							       2 * dev->npairs)),
-			   sock, &old);
+			   sock, fold_only, &old);
 	if (old) {
 		/* no handler (of any pair: folding) may still use it */
 		vmq_dev_flush(dev);
 		sockfd_put(old);
 	}
 	return r;
+}
+
+/*
+ * Attach @sock (its reference is consumed), swap it or detach with NULL
+ * on data vring @idx; ENOBUFS if there is none.
+ */
+int vmq_dev_set_sock(struct vmq_dev *dev, u32 idx, struct socket *sock)
+{
+	return vmq_dev_attach(dev, idx, sock, false);
+}
+
+/*
+ * The same for the rx vring @idx of an inactive pair whose ring the guest
+ * does not have: its tap queue's frames only fold onto an active pair.
+ * EINVAL for a tx vring or an active pair's; vmq_dev_set_sock(NULL)
+ * detaches it.
+ */
+int vmq_dev_set_fold_sock(struct vmq_dev *dev, u32 idx, struct socket *sock)
+{
+	return vmq_dev_attach(dev, idx, sock, true);
 }
 
 /* Start or stop the control vq; ENOBUFS if the device has none. */

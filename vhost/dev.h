@@ -75,6 +75,7 @@ long vmq_dev_vring_ioctl(struct vmq_dev *dev, u32 idx, unsigned int cmd,
 			 void __user *argp);
 bool vmq_dev_vring_access_ok(struct vmq_dev *dev, u32 idx);
 int vmq_dev_set_sock(struct vmq_dev *dev, u32 idx, struct socket *sock);
+int vmq_dev_set_fold_sock(struct vmq_dev *dev, u32 idx, struct socket *sock);
 int vmq_dev_set_ctrl(struct vmq_dev *dev, bool run,
 		     struct eventfd_ctx *notify);
 int vmq_dev_iotlb_msg(struct vmq_dev *dev, const struct vhost_iotlb_msg *msg);
@@ -103,6 +104,7 @@ struct eventfd_ctx *vmq_eventfd_from_user(int __user *argp);
 
 long vmq_vdpa_set_mode(struct vmq_dev *dev, void __user *argp);
 long vmq_vdpa_ioctl(struct vmq_dev *dev, unsigned int cmd, void __user *argp);
+bool vmq_vdpa_active_ok(struct vmq_dev *dev, unsigned int n);
 ssize_t vmq_vdpa_write(struct vmq_dev *dev, struct iov_iter *from);
 void vmq_vdpa_free(struct vmq_vdpa *vdpa);
 

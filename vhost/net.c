@@ -679,7 +679,8 @@ static void vmq_handle_rx(struct vmq_net_vq *nvq, bool kicked)
 	mutex_lock(&vq->mutex);
 	if (kicked)
 		vq->stats.kicks++;
-	if (!vq->backend || !vmq_nvq_active(nvq) || !vmq_vq_start_run(vq))
+	if (!vq->backend || nvq->fold_only || !vmq_nvq_active(nvq) ||
+	    !vmq_vq_start_run(vq))
 		goto out;
 	vq->stats.wakeups++;
 	vmq_vq_disable_notify(vq);
@@ -920,25 +921,32 @@ static int vmq_nvq_start(struct vmq_net_vq *nvq, struct socket *sock)
 	return 0;
 }
 
-/* Swap the backend of one vring under its mutex; returns the old one. */
+/*
+ * Swap the backend of one vring under its mutex; returns the old one. A
+ * fold-only rx backend leaves the ring alone: it is never used.
+ */
 static long vmq_nvq_set_backend(struct vmq_net_vq *nvq, struct socket *sock,
-				struct socket **old)
+				bool fold_only, struct socket **old)
 {
 	struct vmq_vq *vq = &nvq->vq;
-	long r;
+	bool was = nvq->fold_only;
+	long r = 0;
 
 	*old = vq->backend;
-	if (sock == *old)
+	if (sock == *old && fold_only == was)
 		return 0;
 	vmq_poll_stop(&nvq->sock_poll);
 	vmq_rxq_unproduce(nvq);
 	vq->backend = sock;
-	r = vmq_vq_init_access(vq);
+	nvq->fold_only = sock && fold_only;
+	if (!nvq->fold_only)
+		r = vmq_vq_init_access(vq);
 	if (!r)
 		r = vmq_nvq_start(nvq, sock);
 	if (r) {
 		vmq_poll_stop(&nvq->sock_poll);
 		vq->backend = *old;
+		nvq->fold_only = was;
 		vmq_nvq_start(nvq, *old);
 		*old = sock;	/* the caller drops the new one instead */
 	}
@@ -950,18 +958,27 @@ static long vmq_nvq_set_backend(struct vmq_net_vq *nvq, struct socket *sock,
  * with it), swap it, or detach with NULL; *old is what the caller drops
  * once no handler can use it (sockfd_put after a flush of every worker:
  * with folding any pair may). EFAULT if the ring is not accessible.
+ *
+ * @fold_only: the rx vring of a pair the guest cannot use (vhost-vdpa
+ * mode without VIRTIO_NET_F_MQ) takes its tap queue only so that the
+ * active pair it folds onto delivers those frames; EINVAL for a tx vring
+ * or an active pair's.
  */
 int vmq_nvq_attach(struct vmq_net_vq *nvq, struct socket *sock,
-		   struct socket **old)
+		   bool fold_only, struct socket **old)
 {
 	int r;
 
 	mutex_lock(&nvq->vq.mutex);
-	if (!vmq_vq_access_ok(&nvq->vq)) {
+	if (fold_only && (nvq->vq.index % 2 != VMQ_VQ_RX ||
+			  vmq_nvq_active(nvq))) {
+		*old = sock;
+		r = -EINVAL;
+	} else if (!fold_only && !vmq_vq_access_ok(&nvq->vq)) {
 		*old = sock;
 		r = -EFAULT;
 	} else {
-		r = vmq_nvq_set_backend(nvq, sock, old);
+		r = vmq_nvq_set_backend(nvq, sock, fold_only, old);
 	}
 	mutex_unlock(&nvq->vq.mutex);
 	return r;

@@ -74,6 +74,8 @@ struct vmq_net_vq {
 	unsigned int nactive;		/* active pairs, as of that choice */
 	/* rx: the source (own queue or folded) whose turn comes next */
 	unsigned int rx_turn;
+	/* rx: a tap queue for folding only, the ring unused (vhost-vdpa) */
+	bool fold_only;
 	/* tx only: frames built for tun but not yet sent, and their pages */
 	struct xdp_buff xdp[VMQ_TX_BATCH];
 	unsigned int nxdp;
@@ -101,6 +103,6 @@ bool vmq_pair_active(struct vmq_pair *pair);
 struct socket *vmq_net_get_socket(int fd);
 struct socket *vmq_net_file_socket(struct file *file);
 int vmq_nvq_attach(struct vmq_net_vq *nvq, struct socket *sock,
-		   struct socket **old);
+		   bool fold_only, struct socket **old);
 
 #endif /* VMQ_NET_H */

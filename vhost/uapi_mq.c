@@ -183,7 +183,8 @@ static long vmq_set_active(struct vmq_dev *dev, void __user *argp)
 	ret = vmq_dev_check_owner(dev);
 	if (ret)
 		goto out;
-	if (!n || n > dev->npairs) {
+	if (!n || n > dev->npairs ||
+	    (dev->vdpa && !vmq_vdpa_active_ok(dev, n))) {
 		ret = -EINVAL;
 		goto out;
 	}

@@ -99,8 +99,11 @@ static u32 vmq_vdpa_vring(struct vmq_dev *dev, u32 idx)
 	return idx;
 }
 
-/* Attach core vring @idx to its tap queue (or the control vq), or not. */
-static int vmq_vdpa_attach(struct vmq_dev *dev, u32 idx, bool on)
+/*
+ * Attach core vring @idx to its tap queue (or the control vq), or not;
+ * @fold: for folding only (vmq_vdpa_folds()).
+ */
+static int vmq_vdpa_attach(struct vmq_dev *dev, u32 idx, bool on, bool fold)
 {
 	struct vmq_vdpa *v = dev->vdpa;
 	struct socket *sock = NULL;
@@ -112,7 +115,30 @@ static int vmq_vdpa_attach(struct vmq_dev *dev, u32 idx, bool on)
 		if (IS_ERR(sock))
 			return PTR_ERR(sock);
 	}
-	return vmq_dev_set_sock(dev, idx, sock);
+	return fold ? vmq_dev_set_fold_sock(dev, idx, sock) :
+		      vmq_dev_set_sock(dev, idx, sock);
+}
+
+/*
+ * Without VIRTIO_NET_F_MQ the guest has pair 0 alone, but the tap still
+ * spreads flows over all N queues: the rx vrings of pairs 1..N-1, which
+ * the guest does not have, take their tap queues for folding only, and
+ * pair 0 delivers those frames too. Does core vring @idx fold so?
+ */
+static bool vmq_vdpa_folds(struct vmq_dev *dev, u32 idx)
+{
+	return !(dev->vdpa->features & BIT_ULL(VIRTIO_NET_F_MQ)) &&
+	       idx >= 2 && idx < 2 * dev->npairs && idx % 2 == VMQ_VQ_RX &&
+	       !test_bit(idx, dev->vdpa->ready);
+}
+
+/*
+ * May the VMM make @n pairs active (VHOST_MQ_SET_ACTIVE)? More than one
+ * only with MQ negotiated: the pairs that fold need stay inactive.
+ */
+bool vmq_vdpa_active_ok(struct vmq_dev *dev, unsigned int n)
+{
+	return n == 1 || (dev->vdpa->features & BIT_ULL(VIRTIO_NET_F_MQ));
 }
 
 /* The tap offloads (TUN_F_*) the driver's GUEST_* features take. */
@@ -159,7 +185,7 @@ static void vmq_vdpa_stop(struct vmq_dev *dev)
 	unsigned int i;
 
 	for (i = 0; i < dev->nvqs; i++)
-		vmq_vdpa_attach(dev, i, false);
+		vmq_vdpa_attach(dev, i, false, false);
 	if (dev->vdpa->running)
 		vmq_vdpa_set_offloads(dev->vdpa, 0);
 	dev->vdpa->running = false;
@@ -181,16 +207,24 @@ static int vmq_vdpa_start(struct vmq_dev *dev)
 		return r;
 	}
 	v->running = true;
+	/* the guest chose its pairs with MQ only (folding needs this) */
+	if (!(v->features & BIT_ULL(VIRTIO_NET_F_MQ))) {
+		mutex_lock(&dev->ctrl.vq.mutex);
+		vmq_ctrl_set_active(&dev->ctrl, 1, false);
+		mutex_unlock(&dev->ctrl.vq.mutex);
+	}
 	for (i = 0; i < dev->nvqs; i++) {
-		if (!test_bit(i, v->ready))
+		bool fold = vmq_vdpa_folds(dev, i);
+
+		if (!fold && !test_bit(i, v->ready))
 			continue;
-		r = vmq_vdpa_attach(dev, i, true);
-		if (r) {
-			pr_warn_ratelimited("vhost-mq: vdpa vring %u does not start (%d): the device needs a reset\n",
-					    i, r);
-			vmq_vdpa_stop(dev);
-			return r;
-		}
+		r = vmq_vdpa_attach(dev, i, true, fold);
+		if (!r)
+			continue;
+		pr_warn_ratelimited("vhost-mq: vdpa vring %u does not start (%d): the device needs a reset\n",
+				    i, r);
+		vmq_vdpa_stop(dev);
+		return r;
 	}
 	return 0;
 }
@@ -314,6 +348,7 @@ static long vmq_vdpa_vring_ioctl(struct vmq_dev *dev, unsigned int cmd,
 {
 	struct vmq_vdpa *v = dev->vdpa;
 	struct vhost_vring_state s;
+	bool fold;
 	u32 idx;
 
 	if (get_user(idx, (u32 __user *)argp))
@@ -328,8 +363,9 @@ static long vmq_vdpa_vring_ioctl(struct vmq_dev *dev, unsigned int cmd,
 		if (!s.num == !test_bit(idx, v->ready))
 			return 0;
 		assign_bit(idx, v->ready, s.num);
+		fold = vmq_vdpa_folds(dev, idx);
 		/* a vring enabled or disabled while running: at once */
-		if (v->running && vmq_vdpa_attach(dev, idx, s.num)) {
+		if (v->running && vmq_vdpa_attach(dev, idx, s.num || fold, fold)) {
 			vmq_vdpa_stop(dev);
 			v->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 		}

@@ -331,8 +331,12 @@ struct vhost_mq_vdpa {
  *  - every address is an IOVA of the device IOTLB (written to the fd as
  *    vhost_msg_v2, UPDATE to the VMM's own addresses), which lives as
  *    long as the fd; an UPDATE overlapping a mapping fails with EFAULT.
- *  - without VIRTIO_NET_F_MQ negotiated the control vq is vring 2, and
- *    only pair 0 moves frames.
+ *  - without VIRTIO_NET_F_MQ negotiated the control vq is vring 2 and the
+ *    guest has pair 0 alone: DRIVER_OK makes one pair active, the rx
+ *    vrings of pairs 1..N-1 take their tap queues for folding only (no
+ *    ring of theirs is touched; VHOST_MQ_GET_PAIR: RX_ATTACHED, target
+ *    0), so pair 0 delivers the frames of all N queues, and
+ *    VHOST_MQ_SET_ACTIVE refuses more than 1 (EINVAL).
  * Kicks go to the pair's worker directly; the control vq needs no call fd.
  */
 
