@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e.sh [-a ACCEL] [-d DEVICE] [-i IOMMU] [-m MODE] [-q PAIRS] [-s "STAGES"] [-t SECONDS]: an unmodified
+# e2e.sh [-a ACCEL] [-d DEVICE] [-i IOMMU] [-m MODE] [-n] [-q PAIRS] [-s "STAGES"] [-t SECONDS]: an unmodified
 # QEMU, started through vhost-mq-qemu, boots a guest (the rig's Debian
 # kernel, an initramfs of busybox, ethtool, ip and iperf3, a 9p share for
 # the script and the results) with a PAIRS-queue virtio-net (mq=on) on a multiqueue tap served
@@ -16,7 +16,9 @@
 # /dev/vhost-mq fd, the kernel answers the guest's control vq; then also
 # stop/cont in the middle of a stage, a system_reset after the stages
 # with the rebooted guest's traffic checked, QEMU killed and nothing of
-# it left in the module). Prints TAP lines, then a
+# it left in the module). -n: the NIC has mq=off, so the guest has one
+# pair on the PAIRS-queue tap (STAGES must be "1"; in device mode the
+# frames of the tap's other queues must fold onto pair 0). Prints TAP lines, then a
 # per-pair table per stage. Runs inside the rig VM, as root. Link-local
 # addresses only: 169.254.77.1 (the VM's tap) and .2 (the guest).
 # Progress lines (+seconds since QEMU started) go out as it runs; on a
@@ -30,16 +32,18 @@ secs=3
 accel=tcg,thread=multi
 iommu=none
 mode=compat
-while getopts a:d:i:m:q:s:t: o; do
+mq=on
+while getopts a:d:i:m:nq:s:t: o; do
 	case $o in
 	a) accel=$OPTARG ;;
 	d) dev=$OPTARG ;;
 	i) iommu=$OPTARG ;;
 	m) mode=$OPTARG ;;
+	n) mq=off ;;
 	q) pairs=$OPTARG ;;
 	s) stages=$OPTARG ;;
 	t) secs=$OPTARG ;;
-	*) echo "usage: $0 [-a ACCEL] [-d DEVICE] [-i none|viommu|platform] [-m compat|device] [-q PAIRS] [-s STAGES] [-t SECONDS]" >&2
+	*) echo "usage: $0 [-a ACCEL] [-d DEVICE] [-i none|viommu|platform] [-m compat|device] [-n] [-q PAIRS] [-s STAGES] [-t SECONDS]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -53,7 +57,14 @@ tap=vmqe0
 vmip=169.254.77.1
 gip=169.254.77.2
 name=$(basename "$dev")
-nic="virtio-net-pci,netdev=n0,mq=on,vectors=$((2 * pairs + 2)),mac=02:00:00:00:77:02"
+nic="virtio-net-pci,netdev=n0,mq=$mq,vectors=$((2 * pairs + 2)),mac=02:00:00:00:77:02"
+# the pairs the guest can have
+gpairs=$pairs
+if [ $mq = off ]; then
+	gpairs=1
+	[ "$stages" = 1 ] || { echo "e2e.sh: -n needs -s 1" >&2; exit 2; }
+	name="$name+mq=off"
+fi
 case $iommu in
 none) machine='' append='' ;;
 viommu)
@@ -276,7 +287,7 @@ if [ -e \$S/reset ]; then
 	# booted again by system_reset (device mode): the device still works,
 	# and takes a pair change
 	trace "after the reset: eth0 up"
-	ethtool -L eth0 combined $pairs || { echo "guest: ethtool -L after reset failed"; exit 1; }
+	ethtool -L eth0 combined $gpairs || { echo "guest: ethtool -L after reset failed"; exit 1; }
 	cp \$S/payload /tmp/payload
 	r=\$($xfer recv 5203 /tmp/got >/dev/null 2>&1 && verify /tmp/got)
 	$xfer send $vmip 5204 /tmp/payload >/dev/null 2>&1 && r="\$r, sent"
@@ -448,9 +459,21 @@ if [ "$mode" = device ]; then
 		/pairs active,/ { c = $(NF - 1) }
 		END { print p + 0, e + 0, r + 0, c + 0 }' "$W/stat")
 	set -- $ctrl
-	[ "$1" -ge "$4" ] && [ "$4" -ge 4 ] && [ "$2" = 0 ] && [ "$3" = 0 ]
+	if [ $mq = on ]; then
+		[ "$1" -ge "$4" ] && [ "$4" -ge 4 ] && [ "$2" = 0 ] && [ "$3" = 0 ]
+	else
+		# no MQ, no pair command; the guest has pair 0 alone
+		[ "$4" = 0 ] && [ "$2" = 0 ] && grep -q ": 1 of $pairs pairs active" "$W/stat"
+	fi
 	ctrl_line="the kernel's control vq answered $1 commands, $4 pair changes, $3 refused, $2 errors"
 	check $? "$ctrl_line"
+	if [ $mq = off ]; then
+		# the host's iperf3 streams were hashed over all the tap's
+		# queues: those of pairs 1.. reached the guest through pair 0
+		folded=$(awk '/ rx0_folded:/ { print $2 }' "$W/stat")
+		[ "${folded:-0}" -gt 0 ]
+		check $? "without MQ the tap's other queues folded ${folded:-0} frames onto pair 0"
+	fi
 	progress "system_reset"
 	touch "$S/reset"
 	hmp system_reset

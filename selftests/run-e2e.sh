@@ -3,7 +3,8 @@
 # nested guest, minutes under TCG): an unmodified QEMU through
 # vhost-mq-qemu with 4 queue pairs, ethtool -L through 1, 2, 4, 3, 1 under
 # traffic: in device mode (vhost-vdpa, the kernel serves the control vq;
-# with stop/cont, system_reset and a kill) on /dev/vhost-mq; in compat mode
+# with stop/cont, system_reset and a kill) on /dev/vhost-mq, and there
+# again with a guest that has no MQ (one pair, mq=off); in compat mode
 # on /dev/vhost-mq and on /dev/vhost-net as the reference; and on
 # /dev/vhost-mq behind an emulated Intel IOMMU (q35, device IOTLB, ATS, the
 # guest in strict mode). E2E_ALL=1 (make check-e2e) adds the vIOMMU run on
@@ -25,6 +26,8 @@ e2e() {
 }
 # device mode boots the guest twice (system_reset)
 e2e 1800 vhost-mq-vdpa -d /dev/vhost-mq -m device
+# a guest without MQ on the 4-queue tap: the other queues fold onto pair 0
+e2e 1500 vhost-mq-vdpa-nomq -d /dev/vhost-mq -m device -n -s 1
 e2e 1200 vhost-mq -d /dev/vhost-mq
 e2e 1200 vhost-net -d /dev/vhost-net
 e2e 1200 vhost-mq-viommu -d /dev/vhost-mq -i viommu
