@@ -121,6 +121,9 @@ void vmq_dev_free(struct vmq_dev *dev)
 	vmq_dev_drop_owner(dev);
 	/* ACCESS_PLATFORM may have been acked by a file never owned */
 	vmq_iotlb_enable(&dev->iotlb, false);
+	/* and vhost-vdpa mode sets its (empty) memory table unowned */
+	vmq_mem_free(dev->mem);
+	dev->mem = NULL;
 	mutex_unlock(&dev->mutex);
 	mutex_destroy(&dev->mutex);
 	kvfree(dev->pairs);
