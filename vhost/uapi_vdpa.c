@@ -100,26 +100,6 @@ static u32 vmq_vdpa_vring(struct vmq_dev *dev, u32 idx)
 }
 
 /*
- * Attach core vring @idx to its tap queue (or the control vq), or not;
- * @fold: for folding only (vmq_vdpa_folds()).
- */
-static int vmq_vdpa_attach(struct vmq_dev *dev, u32 idx, bool on, bool fold)
-{
-	struct vmq_vdpa *v = dev->vdpa;
-	struct socket *sock = NULL;
-
-	if (idx == 2 * dev->npairs)
-		return vmq_dev_set_ctrl(dev, on, NULL);
-	if (on) {
-		sock = vmq_net_file_socket(get_file(v->taps[idx / 2]));
-		if (IS_ERR(sock))
-			return PTR_ERR(sock);
-	}
-	return fold ? vmq_dev_set_fold_sock(dev, idx, sock) :
-		      vmq_dev_set_sock(dev, idx, sock);
-}
-
-/*
  * Without VIRTIO_NET_F_MQ the guest has pair 0 alone, but the tap still
  * spreads flows over all N queues: the rx vrings of pairs 1..N-1, which
  * the guest does not have, take their tap queues for folding only, and
@@ -130,6 +110,29 @@ static bool vmq_vdpa_folds(struct vmq_dev *dev, u32 idx)
 	return !(dev->vdpa->features & BIT_ULL(VIRTIO_NET_F_MQ)) &&
 	       idx >= 2 && idx < 2 * dev->npairs && idx % 2 == VMQ_VQ_RX &&
 	       !test_bit(idx, dev->vdpa->ready);
+}
+
+/*
+ * Give core vring @idx what it is to have now: while the device runs, its
+ * tap queue (or the control vq) if the vring is enabled, or its tap queue
+ * for folding only (vmq_vdpa_folds()); else nothing.
+ */
+static int vmq_vdpa_sync(struct vmq_dev *dev, u32 idx)
+{
+	struct vmq_vdpa *v = dev->vdpa;
+	bool ready = v->running && test_bit(idx, v->ready);
+	bool fold = v->running && vmq_vdpa_folds(dev, idx);
+	struct socket *sock = NULL;
+
+	if (idx == 2 * dev->npairs)
+		return vmq_dev_set_ctrl(dev, ready, NULL);
+	if (ready || fold) {
+		sock = vmq_net_file_socket(get_file(v->taps[idx / 2]));
+		if (IS_ERR(sock))
+			return PTR_ERR(sock);
+	}
+	return fold ? vmq_dev_set_fold_sock(dev, idx, sock) :
+		      vmq_dev_set_sock(dev, idx, sock);
 }
 
 /*
@@ -182,13 +185,14 @@ static int vmq_vdpa_set_offloads(struct vmq_vdpa *v, unsigned long o)
 
 static void vmq_vdpa_stop(struct vmq_dev *dev)
 {
+	bool was = dev->vdpa->running;
 	unsigned int i;
 
-	for (i = 0; i < dev->nvqs; i++)
-		vmq_vdpa_attach(dev, i, false, false);
-	if (dev->vdpa->running)
-		vmq_vdpa_set_offloads(dev->vdpa, 0);
 	dev->vdpa->running = false;
+	for (i = 0; i < dev->nvqs; i++)
+		vmq_vdpa_sync(dev, i);
+	if (was)
+		vmq_vdpa_set_offloads(dev->vdpa, 0);
 }
 
 static int vmq_vdpa_start(struct vmq_dev *dev)
@@ -214,11 +218,7 @@ static int vmq_vdpa_start(struct vmq_dev *dev)
 		mutex_unlock(&dev->ctrl.vq.mutex);
 	}
 	for (i = 0; i < dev->nvqs; i++) {
-		bool fold = vmq_vdpa_folds(dev, i);
-
-		if (!fold && !test_bit(i, v->ready))
-			continue;
-		r = vmq_vdpa_attach(dev, i, true, fold);
+		r = vmq_vdpa_sync(dev, i);
 		if (!r)
 			continue;
 		pr_warn_ratelimited("vhost-mq: vdpa vring %u does not start (%d): the device needs a reset\n",
@@ -348,7 +348,6 @@ static long vmq_vdpa_vring_ioctl(struct vmq_dev *dev, unsigned int cmd,
 {
 	struct vmq_vdpa *v = dev->vdpa;
 	struct vhost_vring_state s;
-	bool fold;
 	u32 idx;
 
 	if (get_user(idx, (u32 __user *)argp))
@@ -363,9 +362,8 @@ static long vmq_vdpa_vring_ioctl(struct vmq_dev *dev, unsigned int cmd,
 		if (!s.num == !test_bit(idx, v->ready))
 			return 0;
 		assign_bit(idx, v->ready, s.num);
-		fold = vmq_vdpa_folds(dev, idx);
 		/* a vring enabled or disabled while running: at once */
-		if (v->running && vmq_vdpa_attach(dev, idx, s.num || fold, fold)) {
+		if (v->running && vmq_vdpa_sync(dev, idx)) {
 			vmq_vdpa_stop(dev);
 			v->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 		}
