@@ -12,8 +12,11 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 exec </dev/console >/dev/console 2>&1
 
+# when each module was in (a slow boot shows where it spent its time)
 for m in $(cat /boot-modules); do
 	insmod "/lib/modules/$m" || echo "guest: cannot load $m"
+	read -r up _ </proc/uptime
+	echo "guest: $m in at ${up}s"
 done
 mkdir -p /tmp/share
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 share /tmp/share ||
