@@ -120,7 +120,7 @@ trap cleanup EXIT
 killed() {
 	echo "# $name: killed after $(elapsed)s, $phase"
 	show_trace
-	[ -n "${E2E_KEEP:-}" ] && cp -r "$W" "$E2E_KEEP"
+	keep
 	exit 143
 }
 trap killed TERM INT
@@ -141,6 +141,16 @@ show_trace() {
 	[ -e "$S/trace" ] && sed "s/^/# $name: guest at /" "$S/trace"
 	[ -e "$W/console.log" ] && tail -n 15 "$W/console.log" | sed "s/^/# $name: console: /"
 	[ -s "$W/qemu.log" ] && tail -n 15 "$W/qemu.log" | sed "s/^/# $name: qemu: /"
+}
+
+# E2E_KEEP: a copy of the run's folder, without the monitor's socket
+keep() {
+	[ -n "${E2E_KEEP:-}" ] || return 0
+	mkdir -p "$E2E_KEEP" && find "$W" ! -type s ! -type d |
+		while read -r f; do
+			mkdir -p "$E2E_KEEP/$(dirname "${f#"$W"/}")"
+			cp "$f" "$E2E_KEEP/${f#"$W"/}"
+		done
 }
 
 # wait_for FILE SECONDS: by the clock (a loaded VM sleeps longer than asked)
@@ -553,7 +563,7 @@ printf '%s' "$table" | sed 's/^/# /'
 [ "$mode" = device ] && echo "# $name: ${ctrl_line:-the control vq was not read}"
 [ -n "${E2E_SUMMARY:-}" ] && cp "$W/throughput" "$E2E_SUMMARY"
 if [ "$failed" != 0 ] || [ -n "${E2E_TRACE:-}" ]; then show_trace; fi
-[ -n "${E2E_KEEP:-}" ] && cp -r "$W" "$E2E_KEEP"
+keep
 rm -rf "$W"
 echo "1..$n"
 exit $failed
