@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * chain_fuzz.c - libFuzzer target over the guest-facing parsing code the
- * module shares with userspace: the descriptor-chain walker
- * (virtio/desc_chain.h), the control-command rules (virtio/net_ctrl.h)
- * and the split-ring index checks (virtio/split_ring.h).
+ * module shares with userspace: the descriptor-chain walkers of split and
+ * packed rings (virtio/desc_chain.h), the control-command rules
+ * (virtio/net_ctrl.h), the split-ring index checks (virtio/split_ring.h)
+ * and the packed-ring position arithmetic (virtio/packed_ring.h).
  *
  * The input is a guest: an 8-byte header (ring size, head, device
- * parameters), then the ring's descriptor table, then guest memory, which
+ * parameters; flags bit 1: a packed ring, whose descriptors are laid out
+ * addr, len, id, flags), then the ring's descriptor table, then guest
+ * memory, which
  * indirect tables and buffers must lie in. Besides the sanitizers' own
  * checks, every walk must end, hand over only buffers inside guest memory
  * in readable-then-writable order, count exactly what it handed over, and
@@ -18,6 +21,7 @@
 
 #include "desc.h"
 #include "net_ctrl.h"
+#include "packed_ring.h"
 #include "split_ring.h"
 
 #define MEM_GPA		0x10000ULL	/* guest memory: [MEM_GPA, +mem_len) */
@@ -36,9 +40,19 @@ struct vmq_chain_env {
 	u64 out_len, in_len;
 	u8 ctrl[VMQ_CTRL_READ_MAX];	/* first readable bytes */
 	u32 have;
+	bool packed;
 };
 
 #define check(cond) do { if (!(cond)) abort(); } while (0)
+
+/* a packed descriptor as copied raw: its id lies where flags would */
+static void vmq_packed_from_raw(struct vmq_desc *desc)
+{
+	u16 id = desc->flags;
+
+	desc->flags = desc->next;
+	desc->id = id;
+}
 
 static bool in_mem(const struct vmq_chain_env *env, u64 addr, u64 len)
 {
@@ -53,6 +67,8 @@ static int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
 	/* a walk reads no ring entry more often than the ring has entries */
 	env->ring_reads++;
 	*desc = env->table[i];
+	if (env->packed)
+		vmq_packed_from_raw(desc);
 	env->ind_reads = 0;
 	env->ind_entries = desc->flags & VMQ_DESC_F_INDIRECT ?
 			   desc->len / sizeof(*desc) : 0;
@@ -73,6 +89,8 @@ static int vmq_env_read_indirect(struct vmq_chain_env *env,
 	if (at < table || !in_mem(env, at, sizeof(*desc)))
 		return VMQ_CHAIN_BAD_ADDR;
 	memcpy(desc, env->mem + (at - MEM_GPA), sizeof(*desc));
+	if (env->packed)
+		vmq_packed_from_raw(desc);
 	return VMQ_CHAIN_OK;
 }
 
@@ -103,7 +121,7 @@ static int vmq_env_add_seg(struct vmq_chain_env *env, u64 addr, u32 len,
 
 struct header {
 	u8 num_log2;	/* ring size 2^(num_log2 % 16), or 0 for invalid */
-	u8 flags;	/* bit 0: MQ negotiated */
+	u8 flags;	/* bit 0: MQ negotiated; bit 1: a packed ring */
 	u16 head;
 	u16 max_pairs;
 	u16 avail_idx;	/* split-ring index checks */
@@ -127,6 +145,31 @@ static void check_ring_math(const struct header *h, u32 num)
 		check(vmq_desc_table_size(num) == 16ULL * num);
 		check(vmq_avail_ring_size(num, true) == 6 + 2ULL * num);
 	}
+}
+
+/* positions: adding and taking back, distances, the event window */
+static void check_packed_math(const struct header *h, u32 num)
+{
+	u16 a = h->head, b = h->avail_idx, ev = h->max_pairs;
+	u32 n = (u32)h->avail_idx % (num + 1);
+
+	if (!vmq_packed_pos_valid(a, num))
+		return;
+	check(vmq_packed_pos_valid(vmq_packed_add(a, n, num), num));
+	check(vmq_packed_sub(vmq_packed_add(a, n, num), n, num) == a);
+	check(vmq_packed_dist(a, vmq_packed_add(a, n, num), num) == n);
+	if (vmq_packed_pos_valid(b, num)) {
+		u32 span = vmq_packed_dist(a, b, num);
+
+		check(span < 2 * num);
+		/* the event at the old position is in any non-empty window */
+		check(vmq_packed_need_event(a, b, a, num) == (span > 0));
+		check(!vmq_packed_need_event(b, b, a, num));
+	}
+	/* any event the guest writes is only compared */
+	(void)vmq_packed_need_event(ev, b, a, num);
+	check(vmq_packed_state(ev, true) != VMQ_PACKED_AVAIL ||
+	      vmq_packed_state(ev, false) != VMQ_PACKED_AVAIL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -160,7 +203,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env.mem = data + tbytes;
 	env.mem_len = size - tbytes;
 
-	err = vmq_chain_walk(&env, h.head % (2 * num), num, &chain);
+	env.packed = h.flags & 2;
+	if (env.packed) {
+		u16 id = 0xffff;
+		u32 ndescs = 0;
+
+		err = vmq_packed_chain_walk(&env, h.head % (2 * num), num,
+					    &chain, &id, &ndescs);
+		check_packed_math(&h, num);
+		/* the slots it takes are the ones it read, the id in range */
+		if (err == VMQ_CHAIN_OK)
+			check(ndescs == env.ring_reads && id < num);
+		else
+			check(id == 0xffff && ndescs == 0);
+	} else {
+		err = vmq_chain_walk(&env, h.head % (2 * num), num, &chain);
+	}
 	check(err >= VMQ_CHAIN_OK && err < VMQ_CHAIN_NR_ERRORS);
 	if (h.head % (2 * num) >= num)
 		check(err == VMQ_CHAIN_BAD_HEAD);

@@ -16,6 +16,11 @@ def desc(addr, length, flags=0, nxt=0):
     return struct.pack("<QIHH", addr, length, flags, nxt)
 
 
+def pdesc(addr, length, flags=0, ident=0):
+    """a packed-ring descriptor: addr, len, id, flags"""
+    return struct.pack("<QIHH", addr, length, ident, flags)
+
+
 def guest(num_log2, table, mem=b"", head=0, flags=1, max_pairs=3, avail=1):
     num = 1 << num_log2
     t = b"".join(table)
@@ -49,6 +54,18 @@ SEEDS = {
     "straddle-end": guest(1, [desc(MEM + 4, 8)], bytes(8)),
     "bad-head": guest(2, [desc(MEM, 4)], bytes(8), head=5),
     "avail-jump": guest(3, [desc(MEM, 4)], bytes(8), head=0, avail=0x8000),
+    # packed rings (header flags bit 1): a two-slot tx chain wrapping from
+    # the last slot to the first, id from its last descriptor
+    "packed-wrap": guest(2, [pdesc(MEM + 12, 60, 0, 3), pdesc(0, 0), pdesc(0, 0),
+                             pdesc(MEM, 12, NEXT, 0)], bytes(72), head=3, flags=3),
+    "packed-indirect": guest(3, [pdesc(MEM, 32, INDIRECT, 5)],
+                             pdesc(MEM + 64, 12, WRITE) + pdesc(MEM + 76, 1514, WRITE) +
+                             bytes(64 + 1526), flags=3),
+    "packed-indirect-next": guest(2, [pdesc(MEM, 16, INDIRECT | NEXT, 0),
+                                      pdesc(MEM, 4, 0, 0)], bytes(32), flags=3),
+    "packed-bad-id": guest(2, [pdesc(MEM, 4, 0, 9)], bytes(8), flags=3),
+    "packed-endless": guest(1, [pdesc(MEM, 1, NEXT, 0), pdesc(MEM, 1, NEXT, 1)],
+                            bytes(8), flags=3, avail=0x8001),
 }
 
 out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")

@@ -42,6 +42,9 @@ static const char *const chain_names[] = {
 	[VHOST_MQ_CHAIN_AVAIL_IDX] = "avail_idx",
 	[VHOST_MQ_CHAIN_MEM_FAULT] = "mem_fault",
 	[VHOST_MQ_CHAIN_IOTLB_PERM] = "iotlb_perm",
+	[VHOST_MQ_CHAIN_BAD_ID] = "bad_id",
+	[VHOST_MQ_CHAIN_ID_IN_USE] = "id_in_use",
+	[VHOST_MQ_CHAIN_PACKED_FLAGS] = "packed_flags",
 };
 
 static void print_vring(const struct vhost_mq_vring_stats *s,

@@ -41,6 +41,8 @@ static long vmq_get_vring_stats(struct vmq_dev *dev, void __user *argp)
 		     (int)VHOST_MQ_CHAIN_MEM_FAULT);
 	BUILD_BUG_ON((int)VMQ_CHAIN_IOTLB_PERM !=
 		     (int)VHOST_MQ_CHAIN_IOTLB_PERM);
+	BUILD_BUG_ON((int)VMQ_CHAIN_PACKED_FLAGS !=
+		     (int)VHOST_MQ_CHAIN_PACKED_FLAGS);
 	if (copy_from_user(&st, argp, sizeof(st)))
 		return -EFAULT;
 	if (st.padding)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * desc.h - split-ring descriptors and the ways a chain of them can be
- * wrong, shared by the module and userspace.
+ * desc.h - descriptors and the ways a chain of them can be wrong, shared
+ * by the module and userspace.
  */
 #ifndef VMQ_DESC_H
 #define VMQ_DESC_H
@@ -15,12 +15,18 @@
 /* Largest indirect table: the spec's queue size limit. */
 #define VMQ_INDIRECT_MAX	32768U
 
-/* A descriptor in CPU byte order. */
+/*
+ * A descriptor in CPU byte order: of a split ring (next), or of a packed
+ * ring (its buffer id; the flags then carry AVAIL and USED too).
+ */
 struct vmq_desc {
 	u64 addr;
 	u32 len;
 	u16 flags;
-	u16 next;
+	union {
+		u16 next;
+		u16 id;
+	};
 };
 
 /* Why a chain was refused; also the index of its error counter. */
@@ -42,6 +48,9 @@ enum vmq_chain_error {
 	VMQ_CHAIN_AVAIL_IDX,		/* more than num buffers outstanding */
 	VMQ_CHAIN_MEM_FAULT,		/* ring or buffer memory inaccessible */
 	VMQ_CHAIN_IOTLB_PERM,		/* IOTLB mapping without the access */
+	VMQ_CHAIN_BAD_ID,		/* packed: buffer id >= ring size */
+	VMQ_CHAIN_ID_IN_USE,		/* packed: id of a buffer not returned */
+	VMQ_CHAIN_PACKED_FLAGS,		/* packed: AVAIL and USED contradict */
 	VMQ_CHAIN_NR_ERRORS
 };
 

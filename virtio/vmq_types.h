@@ -7,6 +7,7 @@
 #define VMQ_TYPES_H
 
 #ifdef __KERNEL__
+#include <linux/bits.h>
 #include <linux/types.h>
 #else
 #include <linux/types.h>
@@ -17,6 +18,8 @@ typedef __u8 u8;
 typedef __u16 u16;
 typedef __u32 u32;
 typedef __u64 u64;
+
+#define BIT(nr)		(1UL << (nr))
 #endif
 
 #endif /* VMQ_TYPES_H */

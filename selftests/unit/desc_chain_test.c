@@ -65,7 +65,8 @@ static int vmq_env_add_seg(struct vmq_chain_env *env, u64 addr, u32 len,
 static void d(struct vmq_desc *t, u16 i, u64 addr, u32 len, u16 flags,
 	      u16 next)
 {
-	t[i] = (struct vmq_desc){ addr, len, flags, next };
+	t[i] = (struct vmq_desc){ .addr = addr, .len = len, .flags = flags,
+				  .next = next };
 }
 
 FIXTURE(chain) {

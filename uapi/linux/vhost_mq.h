@@ -128,6 +128,11 @@ enum vhost_mq_chain_error {
 	 * the device would write mapped read-only, or the other way round)
 	 */
 	VHOST_MQ_CHAIN_IOTLB_PERM,
+	VHOST_MQ_CHAIN_BAD_ID,		/* packed ring: buffer id >= ring size */
+	/* packed ring: the id of a buffer the device has not returned */
+	VHOST_MQ_CHAIN_ID_IN_USE,
+	/* packed ring: flagged used where the device wrote nothing */
+	VHOST_MQ_CHAIN_PACKED_FLAGS,
 	VHOST_MQ_CHAIN_ERROR_MAX = 24
 };
 
