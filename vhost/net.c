@@ -280,6 +280,14 @@ done:
 	return true;
 }
 
+/*
+ * An inactive pair's tx ring is still served: the guest's stack may
+ * queue a frame there after the device acked VQ_PAIRS_SET and before it
+ * stopped using the queue (Linux sets its real tx queue count only after
+ * the command); upstream's path drops such a frame on the detached tap
+ * queue, leaving it on the ring would strand it. Its tap queue stays
+ * attached (queue folding), so it goes out as any other.
+ */
 static void vmq_handle_tx(struct vmq_net_vq *nvq, bool kicked)
 {
 	struct vmq_vq *vq = &nvq->vq;
@@ -292,7 +300,7 @@ static void vmq_handle_tx(struct vmq_net_vq *nvq, bool kicked)
 	if (kicked)
 		vq->stats.kicks++;
 	sock = vq->backend;
-	if (!sock || !vmq_nvq_active(nvq) || !vmq_vq_start_run(vq))
+	if (!sock || !vmq_vq_start_run(vq))
 		goto out;
 	vq->stats.wakeups++;
 	vmq_poll_stop(&nvq->sock_poll);
@@ -769,8 +777,9 @@ bool vmq_pair_active(struct vmq_pair *pair)
 
 /*
  * Serve pairs 0..n-1 from now on. Each vring changes under its own mutex,
- * so once this returns no handler serves an inactive pair's rings: the
- * control vq may then ack the command. An inactive pair's tap queue is
+ * so once this returns no handler fills an inactive pair's rx ring: the
+ * control vq may then ack the command (tx rings are served whatever the
+ * choice, see vmq_handle_tx()). An inactive pair's tap queue is
  * drained by pair k % n (queue folding), whose worker its rx poll now
  * wakes. The workers exist (the device is owned).
  */
