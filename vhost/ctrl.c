@@ -86,7 +86,7 @@ static bool vmq_ctrl_one(struct vmq_ctrl *ctrl, const struct vmq_vq_chain *c)
 	/* in effect before the guest can see the ack in the used ring */
 	if (n)
 		vmq_ctrl_set_active(ctrl, n, false);
-	vmq_vq_push_head(vq, c->head, sizeof(ack));
+	vmq_vq_push_head(vq, c, sizeof(ack));
 	vq->stats.packets++;
 	vq->stats.bytes += c->out_len;
 	if (ack != VMQ_CTRL_OK)

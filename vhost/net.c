@@ -273,7 +273,7 @@ static bool vmq_tx_one(struct vmq_net_vq *nvq, struct socket *sock,
 		vq->stats.bytes += len - nvq->sock_hlen;
 	}
 done:
-	vmq_vq_push_head(vq, c->head, 0);
+	vmq_vq_push_head(vq, c, 0);
 	if (nvq->nxdp == VMQ_TX_BATCH)
 		vmq_tx_flush_batch(nvq, sock);
 	*sent = len;
@@ -449,7 +449,7 @@ static int vmq_rx_get_bufs(struct vmq_vq *vq, u64 want, int quota,
 			r = -EINVAL;
 			goto undo;
 		}
-		vmq_vq_push_head(vq, c.head, c.in_len);
+		vmq_vq_push_head(vq, &c, c.in_len);
 		iov += c.in;
 		left -= c.in_len;
 	}

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vq.c - split virtqueues in the owner's memory: the vring ioctls, chain
- * fetching, used-ring publishing, notification suppression and the dirty
- * log of ring writes.
+ * vq.c - virtqueues in the owner's memory, split or packed: the vring
+ * ioctls, chain fetching, used-ring publishing, notification suppression
+ * and the dirty log of ring writes. The handlers see one interface; the
+ * layouts differ only in here (the packed ring's rules are in
+ * virtio/packed_ring.h, shared with userspace).
  *
  * Every access to the ring goes through uaccess in the owner's mm (the
  * worker has adopted it); the ring's addresses were checked with
@@ -19,6 +21,7 @@
 
 #include "log.h"
 #include "mem.h"
+#include "packed_ring.h"
 #include "split_ring.h"
 #include "vq.h"
 
@@ -36,9 +39,13 @@ void vmq_vq_free_scratch(struct vmq_vq *vq)
 	kfree(vq->iov);
 	kfree(vq->heads);
 	kfree(vq->log);
+	bitmap_free(vq->ids);
+	kfree(vq->taken);
 	vq->iov = NULL;
 	vq->heads = NULL;
 	vq->log = NULL;
+	vq->ids = NULL;
+	vq->taken = NULL;
 }
 
 int vmq_vq_alloc_scratch(struct vmq_vq *vq)
@@ -226,10 +233,23 @@ static int vmq_ring_put16(struct vmq_vq *vq, enum vmq_ring_area a, u32 off,
 				 VMQ_PIECES_WRITE);
 }
 
+/* the size of each ring area (by enum vmq_ring_area) for @num entries */
+static size_t vmq_vq_area_size(struct vmq_vq *vq, enum vmq_ring_area a,
+			       u32 num)
+{
+	bool event_idx = vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX);
+
+	if (a == VMQ_RING_DESC)
+		return vmq_desc_table_size(num);
+	if (vmq_vq_packed(vq))
+		return VMQ_PACKED_EVENT_SIZE;
+	return a == VMQ_RING_AVAIL ? vmq_avail_ring_size(num, event_idx) :
+				     vmq_used_ring_size(num, event_idx);
+}
+
 static size_t vmq_vq_used_size(struct vmq_vq *vq, u32 num)
 {
-	return vmq_used_ring_size(num,
-				  vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX));
+	return vmq_vq_area_size(vq, VMQ_RING_USED, num);
 }
 
 bool vmq_vq_log_access_ok(struct vmq_vq *vq, void __user *log_base)
@@ -246,14 +266,12 @@ bool vmq_vq_log_access_ok(struct vmq_vq *vq, void __user *log_base)
 static bool vmq_ring_access_ok(struct vmq_vq *vq, u32 num, void __user *desc,
 			       void __user *avail, void __user *used)
 {
-	bool event_idx = vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX);
-
 	/* IOVAs: each translation is checked, the VMM's uaddr at its UPDATE */
 	if (vq->iotlb)
 		return true;
-	return access_ok(desc, vmq_desc_table_size(num)) &&
-	       access_ok(avail, vmq_avail_ring_size(num, event_idx)) &&
-	       access_ok(used, vmq_used_ring_size(num, event_idx));
+	return access_ok(desc, vmq_vq_area_size(vq, VMQ_RING_DESC, num)) &&
+	       access_ok(avail, vmq_vq_area_size(vq, VMQ_RING_AVAIL, num)) &&
+	       access_ok(used, vmq_vq_area_size(vq, VMQ_RING_USED, num));
 }
 
 /* May the ring and its log be used? Checked when a backend attaches. */
@@ -331,14 +349,44 @@ static void vmq_vq_log_signal(struct vmq_vq *vq)
 		eventfd_signal(vq->log_ctx, 1);
 }
 
+/*
+ * A packed ring's device area: kicks off (DISABLE), on (ENABLE), or with
+ * EVENT_IDX once the guest makes our next position available (DESC).
+ * One 4-byte write, the position with the flags.
+ */
+static int vmq_packed_put_event(struct vmq_vq *vq)
+{
+	u16 flags = VMQ_PACKED_EVENT_ENABLE;
+	__virtio16 ev[2];
+
+	if (vq->used_flags & VRING_USED_F_NO_NOTIFY)
+		flags = VMQ_PACKED_EVENT_DISABLE;
+	else if (vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX))
+		flags = VMQ_PACKED_EVENT_DESC;
+	ev[0] = cpu_to_vq16(vq->last_avail_idx);
+	ev[1] = cpu_to_vq16(flags);
+	return vmq_ring_write(vq, VMQ_RING_USED, 0, ev, sizeof(ev));
+}
+
+/* Our notification flags (a packed ring: its device area), logged. */
 static int vmq_vq_put_used_flags(struct vmq_vq *vq)
 {
-	if (vmq_ring_put16(vq, VMQ_RING_USED, VMQ_USED_FLAGS, vq->used_flags))
+	bool packed = vmq_vq_packed(vq);
+	int err;
+
+	if (packed)
+		err = vmq_packed_put_event(vq);
+	else
+		err = vmq_ring_put16(vq, VMQ_RING_USED, VMQ_USED_FLAGS,
+				     vq->used_flags);
+	if (err)
 		return -EFAULT;
 	if (vq->log_used) {
 		/* flags before log: pairs with the VMM's read of the log */
 		smp_wmb();
-		if (vmq_vq_log_used(vq, VMQ_USED_FLAGS, sizeof(__virtio16)))
+		if (packed ?
+		    vmq_vq_log_used(vq, 0, VMQ_PACKED_EVENT_SIZE) :
+		    vmq_vq_log_used(vq, VMQ_USED_FLAGS, sizeof(__virtio16)))
 			return -EFAULT;
 		vmq_vq_log_signal(vq);
 	}
@@ -467,7 +515,8 @@ static int vmq_vq_map_area(struct vmq_vq *vq, enum vmq_ring_area a, u64 iova,
  */
 static int vmq_vq_map_rings(struct vmq_vq *vq)
 {
-	bool event_idx = vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX);
+	/* a packed ring's descriptors are written back in place */
+	u8 desc_perm = vmq_vq_packed(vq) ? VHOST_ACCESS_RW : VHOST_ACCESS_RO;
 	unsigned int gen;
 	int err;
 
@@ -478,14 +527,17 @@ static int vmq_vq_map_rings(struct vmq_vq *vq)
 		return 0;
 	vmq_vq_unmap_rings(vq);
 	err = vmq_vq_map_area(vq, VMQ_RING_DESC, vq->desc_addr,
-			      vmq_desc_table_size(vq->num), VHOST_ACCESS_RO);
+			      vmq_vq_area_size(vq, VMQ_RING_DESC, vq->num),
+			      desc_perm);
 	if (!err)
 		err = vmq_vq_map_area(vq, VMQ_RING_AVAIL, vq->avail_addr,
-				      vmq_avail_ring_size(vq->num, event_idx),
+				      vmq_vq_area_size(vq, VMQ_RING_AVAIL,
+						       vq->num),
 				      VHOST_ACCESS_RO);
 	if (!err)
 		err = vmq_vq_map_area(vq, VMQ_RING_USED, vq->used_addr,
-				      vmq_used_ring_size(vq->num, event_idx),
+				      vmq_vq_area_size(vq, VMQ_RING_USED,
+						       vq->num),
 				      VHOST_ACCESS_WO);
 	if (err)
 		return err;
@@ -540,12 +592,53 @@ bool vmq_vq_start_run(struct vmq_vq *vq)
  * A backend is attaching: write our flags and take the used index the
  * guest's ring starts from.
  */
+/*
+ * The packed ring's part of an attach: its positions must fit the ring
+ * (a packed ring has at most 2^15 entries: 15 bits of index), the id
+ * bitmap and the history of taken chains exist and are empty, and the
+ * device area says whether we want kicks. The used position is the
+ * VMM's base: a packed ring has no used index in memory.
+ */
+static int vmq_packed_init_access(struct vmq_vq *vq)
+{
+	if (vq->num > VMQ_PACKED_MAX_NUM ||
+	    !vmq_packed_pos_valid(vq->last_avail_idx, vq->num) ||
+	    !vmq_packed_pos_valid(vq->last_used_idx, vq->num))
+		return -EINVAL;
+	if (!vq->ids)
+		vq->ids = bitmap_zalloc(VMQ_PACKED_MAX_NUM, GFP_KERNEL_ACCOUNT);
+	if (!vq->taken)
+		vq->taken = kmalloc_array(VMQ_HEADS_MAX, sizeof(*vq->taken),
+					  GFP_KERNEL_ACCOUNT);
+	if (!vq->ids || !vq->taken)
+		return -ENOMEM;
+	bitmap_zero(vq->ids, vq->num);
+	vq->ntaken = 0;
+	/* the device area must be mapped already, as a split used header */
+	if (vq->iotlb) {
+		struct iovec iov;
+
+		vmq_vq_unmap_rings(vq);
+		if (vmq_vq_translate(vq, vq->used_addr, VMQ_PACKED_EVENT_SIZE,
+				     VHOST_ACCESS_WO, &iov, 1) != 1)
+			return -EFAULT;
+		vq->ring[VMQ_RING_USED] = iov.iov_base;
+	}
+	if (!access_ok(vq->ring[VMQ_RING_USED], VMQ_PACKED_EVENT_SIZE) ||
+	    vmq_vq_put_used_flags(vq))
+		return -EFAULT;
+	vq->signalled_used_valid = false;
+	return 0;
+}
+
 int vmq_vq_init_access(struct vmq_vq *vq)
 {
 	u16 idx;
 
 	if (!vq->backend)
 		return 0;
+	if (vmq_vq_packed(vq))
+		return vmq_packed_init_access(vq);
 	/*
 	 * The used ring's flags and idx must be mapped already (QEMU maps
 	 * the used ring's first page before it attaches a backend, as
@@ -576,6 +669,7 @@ int vmq_vq_init_access(struct vmq_vq *vq)
 /* How the shared chain walker (virtio/desc_chain.h) reaches memory. */
 struct vmq_chain_env {
 	struct vmq_vq *vq;
+	bool packed;		/* descriptors laid out addr, len, id, flags */
 	int iov;		/* next free iovec */
 	int out, in;		/* iovecs per direction */
 	bool log;
@@ -584,13 +678,23 @@ struct vmq_chain_env {
 	struct vring_desc __user *ind;	/* NULL: not in one piece */
 };
 
+/*
+ * A descriptor as read: a packed one (struct vring_packed_desc) has the
+ * same size, with id where a split one has flags, and flags where it has
+ * next.
+ */
 static void vmq_desc_from_ring(struct vmq_desc *desc,
-			       const struct vring_desc *raw)
+			       const struct vring_desc *raw, bool packed)
 {
 	desc->addr = vq64_to_cpu(raw->addr);
 	desc->len = vq32_to_cpu(raw->len);
-	desc->flags = vq16_to_cpu(raw->flags);
-	desc->next = vq16_to_cpu(raw->next);
+	if (packed) {
+		desc->flags = vq16_to_cpu(raw->next);
+		desc->id = vq16_to_cpu(raw->flags);
+	} else {
+		desc->flags = vq16_to_cpu(raw->flags);
+		desc->next = vq16_to_cpu(raw->next);
+	}
 }
 
 /*
@@ -599,7 +703,7 @@ static void vmq_desc_from_ring(struct vmq_desc *desc,
  * copy_from_user() into the stack, which hardened usercopy checks).
  */
 static int vmq_read_user_desc(const struct vring_desc __user *d,
-			      struct vmq_desc *desc)
+			      struct vmq_desc *desc, bool packed)
 {
 	struct vring_desc raw;
 
@@ -610,7 +714,7 @@ static int vmq_read_user_desc(const struct vring_desc __user *d,
 	unsafe_get_user(raw.flags, &d->flags, fault);
 	unsafe_get_user(raw.next, &d->next, fault);
 	user_access_end();
-	vmq_desc_from_ring(desc, &raw);
+	vmq_desc_from_ring(desc, &raw, packed);
 	return VMQ_CHAIN_OK;
 
 fault:
@@ -626,11 +730,11 @@ static int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
 
 	env->descs++;
 	if (likely(table))
-		return vmq_read_user_desc(table + i, desc);
+		return vmq_read_user_desc(table + i, desc, env->packed);
 	if (vmq_pieces_access(env->vq, VMQ_RING_DESC, i * sizeof(raw), &raw,
 			      sizeof(raw), VMQ_PIECES_READ))
 		return VMQ_CHAIN_EFAULT;
-	vmq_desc_from_ring(desc, &raw);
+	vmq_desc_from_ring(desc, &raw, env->packed);
 	return VMQ_CHAIN_OK;
 }
 
@@ -659,7 +763,7 @@ static int vmq_env_read_indirect(struct vmq_chain_env *env,
 		env->ind = n == 1 ? iov[0].iov_base : NULL;
 	}
 	if (env->ind)
-		return vmq_read_user_desc(env->ind + i, desc);
+		return vmq_read_user_desc(env->ind + i, desc, env->packed);
 	n = vmq_vq_translate(env->vq, ind->addr + (u64)i * sizeof(raw),
 			     sizeof(raw), VHOST_ACCESS_RO, iov, ARRAY_SIZE(iov));
 	if (n < 0)
@@ -667,7 +771,7 @@ static int vmq_env_read_indirect(struct vmq_chain_env *env,
 	iov_iter_init(&iter, ITER_SOURCE, iov, n, sizeof(raw));
 	if (copy_from_iter(&raw, sizeof(raw), &iter) != sizeof(raw))
 		return VMQ_CHAIN_EFAULT;
-	vmq_desc_from_ring(desc, &raw);
+	vmq_desc_from_ring(desc, &raw, env->packed);
 	return VMQ_CHAIN_OK;
 }
 
@@ -781,28 +885,30 @@ static int vmq_vq_avail_head(struct vmq_vq *vq, __virtio16 *head)
 }
 
 /*
- * Fetch the next available chain and translate its buffers into
- * vq->iov[iov_first...]. Returns 1 with @chain filled, 0 if the ring is
- * empty, or a negative errno after stopping the queue.
+ * What a walk cost goes on the run's budget, refused or not. Returns 1
+ * for a chain, -EAGAIN while waiting for the IOTLB (the chain stays, the
+ * vring is not stopped), or -EINVAL after stopping the vring.
  */
-int vmq_vq_next_chain(struct vmq_vq *vq, int iov_first,
-		      struct vmq_vq_chain *chain)
+static int vmq_vq_walked(struct vmq_vq *vq, struct vmq_chain_env *env,
+			 int err)
 {
-	struct vmq_chain_env env = {
-		.vq = vq,
-		.iov = iov_first,
-		.log = vmq_vq_has(vq, VHOST_F_LOG_ALL),
-	};
-	struct vmq_chain found;
-	__virtio16 raw;
-	int err;
-
-	/* stopped: not one more chain until the VMM restarts the ring */
-	if (unlikely(vq->broken))
+	vq->run_descs += env->descs;
+	if (err == VMQ_CHAIN_RETRY)
+		return -EAGAIN;
+	if (err) {
+		vmq_vq_error(vq, err);
 		return -EINVAL;
-	/* a chain that starts a frame starts its dirty-log record too */
-	if (!iov_first)
-		vq->nlog = 0;
+	}
+	return 1;
+}
+
+/* A split ring's next chain: its head from the avail ring. */
+static int vmq_split_take(struct vmq_vq *vq, struct vmq_chain_env *env,
+			  struct vmq_chain *found, struct vmq_vq_chain *chain)
+{
+	__virtio16 raw;
+	int r;
+
 	if (vq->avail_idx == vq->last_avail_idx) {
 		if (!vmq_vq_read_avail_idx(vq))
 			return -EINVAL;
@@ -819,29 +925,134 @@ int vmq_vq_next_chain(struct vmq_vq *vq, int iov_first,
 		vmq_vq_fault(vq, "avail ring unreadable");
 		return -EFAULT;
 	}
-	err = vmq_chain_walk(&env, vq16_to_cpu(raw), vq->num, &found);
-	/* what the walk cost, refused or not, goes on the run's budget */
-	vq->run_descs += env.descs;
-	/* waiting for the IOTLB: the chain stays, the vring is not stopped */
-	if (err == VMQ_CHAIN_RETRY)
-		return -EAGAIN;
-	if (err) {
-		vmq_vq_error(vq, err);
+	chain->head = vq16_to_cpu(raw);
+	chain->ndescs = 1;
+	r = vmq_vq_walked(vq, env, vmq_chain_walk(env, chain->head, vq->num,
+						  found));
+	if (r > 0)
+		vq->last_avail_idx++;
+	return r;
+}
+
+/*
+ * What a packed ring holds at our next position (enum vmq_packed_state),
+ * or -EFAULT after stopping the vring.
+ */
+static int vmq_packed_peek(struct vmq_vq *vq)
+{
+	u32 off = vmq_packed_idx(vq->last_avail_idx) *
+		  sizeof(struct vring_packed_desc) + VMQ_PACKED_DESC_FLAGS;
+	u16 flags;
+
+	if (vmq_ring_get16(vq, VMQ_RING_DESC, off, &flags)) {
+		vmq_vq_fault(vq, "descriptor ring unreadable");
+		return -EFAULT;
+	}
+	return vmq_packed_state(flags,
+				vmq_packed_wrap(vq->last_avail_idx));
+}
+
+/*
+ * A packed ring's next chain: from our position on, if its first
+ * descriptor is available in this lap. The guest may not make available
+ * a slot we still hold (taken, not yet written back used) nor an id it
+ * has outstanding with us.
+ */
+static int vmq_packed_take(struct vmq_vq *vq, struct vmq_chain_env *env,
+			   struct vmq_chain *found,
+			   struct vmq_vq_chain *chain)
+{
+	u16 pos = vq->last_avail_idx;
+	u32 n = 0;
+	int r;
+
+	r = vmq_packed_peek(vq);
+	if (r == VMQ_PACKED_EMPTY || r < 0)
+		return r;
+	if (r == VMQ_PACKED_INCONSISTENT) {
+		vmq_vq_error(vq, VMQ_CHAIN_PACKED_FLAGS);
 		return -EINVAL;
 	}
-	chain->head = vq16_to_cpu(raw);
+	/*
+	 * The descriptors only after the flags that make them available:
+	 * pairs with the guest's write barrier before the first one's flags.
+	 */
+	smp_rmb();
+	r = vmq_vq_walked(vq, env,
+			  vmq_packed_chain_walk(env, vmq_packed_idx(pos),
+						vq->num, found, &chain->head,
+						&n));
+	if (r < 0)
+		return r;
+	if (vmq_packed_dist(vq->last_used_idx, pos, vq->num) + n > vq->num) {
+		vmq_vq_error(vq, VMQ_CHAIN_AVAIL_IDX);
+		return -EINVAL;
+	}
+	if (test_bit(chain->head, vq->ids)) {
+		vmq_vq_error(vq, VMQ_CHAIN_ID_IN_USE);
+		return -EINVAL;
+	}
+	__set_bit(chain->head, vq->ids);
+	vq->taken[vq->ntaken] = chain->head | n << 16;
+	vq->ntaken = vq->ntaken + 1 == VMQ_HEADS_MAX ? 0 : vq->ntaken + 1;
+	chain->ndescs = n;
+	vq->last_avail_idx = vmq_packed_add(pos, n, vq->num);
+	return 1;
+}
+
+/*
+ * Fetch the next available chain and translate its buffers into
+ * vq->iov[iov_first...]. Returns 1 with @chain filled, 0 if the ring is
+ * empty, or a negative errno after stopping the queue (-EAGAIN: waiting
+ * for the IOTLB, not stopped).
+ */
+int vmq_vq_next_chain(struct vmq_vq *vq, int iov_first,
+		      struct vmq_vq_chain *chain)
+{
+	struct vmq_chain_env env = {
+		.vq = vq,
+		.packed = vmq_vq_packed(vq),
+		.iov = iov_first,
+		.log = vmq_vq_has(vq, VHOST_F_LOG_ALL),
+	};
+	struct vmq_chain found;
+	int r;
+
+	/* stopped: not one more chain until the VMM restarts the ring */
+	if (unlikely(vq->broken))
+		return -EINVAL;
+	/* a chain that starts a frame starts its dirty-log record too */
+	if (!iov_first)
+		vq->nlog = 0;
+	if (env.packed)
+		r = vmq_packed_take(vq, &env, &found, chain);
+	else
+		r = vmq_split_take(vq, &env, &found, chain);
+	if (r <= 0)
+		return r;
 	chain->out = env.out;
 	chain->in = env.in;
 	chain->out_len = found.out_len;
 	chain->in_len = found.in_len;
-	vq->last_avail_idx++;
 	return 1;
 }
 
 /* Give back the last @n chains taken; they will be fetched again. */
 void vmq_vq_discard(struct vmq_vq *vq, unsigned int n)
 {
-	vq->last_avail_idx -= n;
+	u32 e;
+
+	if (!vmq_vq_packed(vq)) {
+		vq->last_avail_idx -= n;
+		return;
+	}
+	while (n--) {
+		vq->ntaken = (vq->ntaken ?: VMQ_HEADS_MAX) - 1;
+		e = vq->taken[vq->ntaken];
+		__clear_bit(e & 0xffff, vq->ids);
+		vq->last_avail_idx = vmq_packed_sub(vq->last_avail_idx,
+						    e >> 16, vq->num);
+	}
 }
 
 /* Has the guest made buffers available that we have not taken? */
@@ -849,6 +1060,8 @@ bool vmq_vq_avail_empty(struct vmq_vq *vq)
 {
 	u16 idx;
 
+	if (vmq_vq_packed(vq))
+		return vmq_packed_peek(vq) <= VMQ_PACKED_EMPTY;
 	if (vq->avail_idx != vq->last_avail_idx)
 		return false;
 	if (vmq_ring_get16(vq, VMQ_RING_AVAIL, VMQ_AVAIL_IDX, &idx))
@@ -879,7 +1092,7 @@ bool vmq_vq_enable_notify(struct vmq_vq *vq)
 	if (!(vq->used_flags & VRING_USED_F_NO_NOTIFY))
 		return false;
 	vq->used_flags &= ~VRING_USED_F_NO_NOTIFY;
-	if (!vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX)) {
+	if (vmq_vq_packed(vq) || !vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX)) {
 		if (vmq_vq_put_used_flags(vq)) {
 			vmq_vq_fault(vq, "used flags unwritable");
 			return false;
@@ -904,14 +1117,43 @@ bool vmq_vq_enable_notify(struct vmq_vq *vq)
 	/*
 	 * Our flags/event write must be visible before we look at avail idx
 	 * again: pairs with the guest's full barrier between publishing a
-	 * new avail idx and reading our flags or avail_event.
+	 * new avail idx and reading our flags or avail_event (a packed
+	 * ring: between a descriptor's flags and our device area).
 	 */
 	smp_mb();
+	if (vmq_vq_packed(vq))
+		return vmq_packed_peek(vq) > VMQ_PACKED_EMPTY;
 	if (vmq_ring_get16(vq, VMQ_RING_AVAIL, VMQ_AVAIL_IDX, &idx)) {
 		vmq_vq_fault(vq, "avail idx unreadable");
 		return false;
 	}
 	return idx != vq->avail_idx;
+}
+
+/*
+ * The packed ring's rule, from the driver area: never (DISABLE), always
+ * (ENABLE, or a value it does not define), or with EVENT_IDX (DESC) when
+ * the position it names was among those just written back.
+ */
+static bool vmq_packed_need_notify(struct vmq_vq *vq)
+{
+	u16 old = vq->signalled_used, new = vq->last_used_idx, flags;
+	bool valid = vq->signalled_used_valid;
+	__virtio16 ev[2];
+
+	vq->signalled_used = new;
+	vq->signalled_used_valid = true;
+	if (vmq_ring_read(vq, VMQ_RING_AVAIL, 0, ev, sizeof(ev))) {
+		vmq_vq_fault(vq, "driver event area unreadable");
+		return true;
+	}
+	flags = vq16_to_cpu(ev[1]) & 3;
+	if (flags == VMQ_PACKED_EVENT_DISABLE)
+		return false;
+	if (flags != VMQ_PACKED_EVENT_DESC || !valid ||
+	    !vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX))
+		return true;
+	return vmq_packed_need_event(vq16_to_cpu(ev[0]), new, old, vq->num);
 }
 
 /* Should the guest be interrupted for what flush published? */
@@ -925,6 +1167,8 @@ static bool vmq_vq_need_notify(struct vmq_vq *vq)
 	 * guest's barrier between writing used_event and reading used idx.
 	 */
 	smp_mb();
+	if (vmq_vq_packed(vq))
+		return vmq_packed_need_notify(vq);
 	if (vmq_vq_has(vq, VIRTIO_F_NOTIFY_ON_EMPTY) &&
 	    unlikely(vq->avail_idx == vq->last_avail_idx))
 		return true;
@@ -957,12 +1201,100 @@ static void vmq_vq_signal(struct vmq_vq *vq)
 	}
 }
 
-/* Queue a used entry; vmq_vq_flush_used() publishes the batch. */
-void vmq_vq_push_head(struct vmq_vq *vq, u16 head, u32 len)
+/*
+ * Queue a used entry; vmq_vq_flush_used() publishes the batch. A packed
+ * ring's entry carries the slots its chain took, above the id.
+ */
+void vmq_vq_push_head(struct vmq_vq *vq, const struct vmq_vq_chain *chain,
+		      u32 len)
 {
-	vq->heads[vq->nheads].id = cpu_to_vq32(head);
+	u32 id = chain->head;
+
+	if (vmq_vq_packed(vq))
+		id |= (u32)chain->ndescs << 16;
+	vq->heads[vq->nheads].id = cpu_to_vq32(id);
 	vq->heads[vq->nheads].len = cpu_to_vq32(len);
 	vq->nheads++;
+}
+
+/* A write to a packed ring's descriptors, in the dirty log. */
+static int vmq_packed_log_desc(struct vmq_vq *vq, u32 off, u32 len)
+{
+	void __user *desc = vq->ring[VMQ_RING_DESC];
+
+	if (desc)
+		return vmq_vq_log_hva(vq, (unsigned long)desc + off, len);
+	return vmq_pieces_access(vq, VMQ_RING_DESC, off, NULL, len,
+				 VMQ_PIECES_LOG);
+}
+
+/* where the used fields of a packed ring's slot at @pos are */
+static u32 vmq_packed_used_off(u16 pos)
+{
+	return vmq_packed_idx(pos) * sizeof(struct vring_packed_desc) +
+	       VMQ_PACKED_DESC_LEN;
+}
+
+/*
+ * A packed ring's used entries go over the first slot of each chain: its
+ * len, id and flags (the lap's AVAIL and USED). The first entry's flags
+ * are written last, after a barrier: the guest reads entries in order
+ * from there, so it sees none of the batch until all of it is complete.
+ */
+static void vmq_packed_publish(struct vmq_vq *vq)
+{
+	unsigned int n = vq->nheads, i;
+	u16 pos = vq->last_used_idx, first = pos;
+	struct {
+		__virtio32 len;
+		__virtio16 id;
+		__virtio16 flags;
+	} __packed u;
+	u32 e;
+
+	vq->nheads = 0;
+	for (i = 0; i < n; i++) {
+		e = vq32_to_cpu(vq->heads[i].id);
+		u.len = vq->heads[i].len;
+		u.id = cpu_to_vq16(e & 0xffff);
+		u.flags = cpu_to_vq16(vmq_packed_used_flags(vmq_packed_wrap(pos)));
+		if (vmq_ring_write(vq, VMQ_RING_DESC, vmq_packed_used_off(pos),
+				   &u, i ? sizeof(u) : offsetof(typeof(u), flags)))
+			goto fault;
+		__clear_bit(e & 0xffff, vq->ids);
+		pos = vmq_packed_add(pos, e >> 16, vq->num);
+	}
+	/* every entry's len and id before the first one's flags */
+	smp_wmb();
+	if (vmq_ring_put16(vq, VMQ_RING_DESC,
+			   vmq_packed_used_off(first) + offsetof(typeof(u), flags),
+			   vmq_packed_used_flags(vmq_packed_wrap(first))))
+		goto fault;
+	vq->last_used_idx = pos;
+	if (vq->log_used) {
+		/* entries before log */
+		smp_wmb();
+		for (i = 0, pos = first; i < n; i++) {
+			if (vmq_packed_log_desc(vq, vmq_packed_used_off(pos),
+						sizeof(u)))
+				goto log_fault;
+			pos = vmq_packed_add(pos,
+					     vq32_to_cpu(vq->heads[i].id) >> 16,
+					     vq->num);
+		}
+		vmq_vq_log_signal(vq);
+	}
+	/* interrupts not asked about had no window: start a new one */
+	if (!vq->call_ctx)
+		vq->signalled_used_valid = false;
+	vmq_vq_signal(vq);
+	return;
+
+fault:
+	vmq_vq_fault(vq, "descriptor ring unwritable");
+	return;
+log_fault:
+	vmq_vq_fault(vq, "dirty log unwritable");
 }
 
 static int vmq_vq_write_used(struct vmq_vq *vq, u32 start,
@@ -982,6 +1314,10 @@ static void vmq_vq_publish(struct vmq_vq *vq)
 	u16 old = vq->last_used_idx, new = old + n;
 	u32 start;
 
+	if (vmq_vq_packed(vq)) {
+		vmq_packed_publish(vq);
+		return;
+	}
 	vq->nheads = 0;
 	/*
 	 * In pieces that each end at the ring's end at the latest: never a
@@ -1133,7 +1469,14 @@ static long vmq_vq_set_base(struct vmq_vq *vq, void __user *argp)
 		return -EBUSY;
 	if (copy_from_user(&s, argp, sizeof(s)))
 		return -EFAULT;
-	if (s.num > 0xffff)
+	/*
+	 * A packed ring's base is both positions, as QEMU 7.2 encodes them:
+	 * avail in bits 0-15, used in bits 16-31 (each an index and its wrap
+	 * counter in bit 15), checked against the ring when it attaches.
+	 */
+	if (vmq_vq_packed(vq))
+		vq->last_used_idx = s.num >> 16;
+	else if (s.num > 0xffff)
 		return -EINVAL;
 	vq->last_avail_idx = s.num;
 	vq->avail_idx = s.num;
@@ -1149,6 +1492,9 @@ static long vmq_vq_get_base(struct vmq_vq *vq, void __user *argp)
 		.index = vq->index,
 		.num = vq->last_avail_idx,
 	};
+
+	if (vmq_vq_packed(vq))
+		s.num |= (u32)vq->last_used_idx << 16;
 
 	return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
 }

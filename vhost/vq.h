@@ -11,6 +11,7 @@
 #include <linux/mutex.h>
 #include <linux/uio.h>
 #include <linux/virtio_byteorder.h>
+#include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include <uapi/linux/vhost_mq.h>
 
@@ -21,7 +22,12 @@
 struct vmq_mem;
 struct vmq_ring_pieces;
 
-/* the three areas of a split ring */
+/*
+ * The three areas of a ring. A packed ring has its descriptors in the
+ * first, written back in place when used, and its event suppression
+ * areas in the other two: the driver's (VHOST_SET_VRING_ADDR's avail
+ * address) and the device's (its used address).
+ */
 enum vmq_ring_area {
 	VMQ_RING_DESC,
 	VMQ_RING_AVAIL,
@@ -68,7 +74,8 @@ struct vmq_log_entry {
 
 /* one chain as vmq_vq_next_chain() found it */
 struct vmq_vq_chain {
-	u16 head;
+	u16 head;			/* a packed ring's buffer id */
+	u16 ndescs;			/* ring slots it took (packed) */
 	int out, in;			/* iovecs of each direction */
 	u64 out_len, in_len;		/* bytes of each direction */
 };
@@ -122,7 +129,11 @@ struct vmq_vq {
 	/* descriptors read in this run, for the handler's budget */
 	unsigned int run_descs;
 
-	/* cursors, in ring index space (free-running u16) */
+	/*
+	 * Cursors, in ring index space (free-running u16); on a packed ring
+	 * positions instead (virtio/packed_ring.h: index, wrap counter in
+	 * bit 15), and avail_idx is not used.
+	 */
 	u16 last_avail_idx;		/* next entry we consume */
 	u16 avail_idx;			/* guest's avail idx, last read */
 	u16 last_used_idx;		/* next used entry we write */
@@ -146,6 +157,15 @@ struct vmq_vq {
 	unsigned int nheads;
 	struct vmq_log_entry *log;	/* UIO_MAXIOV */
 	unsigned int nlog;
+	/*
+	 * A packed ring's: the buffer ids the guest has outstanding with us
+	 * (num bits), and the chains taken last (id, slots << 16; a circle of
+	 * VMQ_HEADS_MAX), which vmq_vq_discard() gives back. Allocated when
+	 * a backend attaches to a packed ring.
+	 */
+	unsigned long *ids;
+	u32 *taken;
+	unsigned int ntaken;
 
 	struct vmq_vq_stats stats;
 };
@@ -159,6 +179,11 @@ long vmq_vq_ioctl(struct vmq_vq *vq, unsigned int cmd, void __user *argp);
 static inline bool vmq_vq_has(const struct vmq_vq *vq, unsigned int bit)
 {
 	return vq->features & (1ULL << bit);
+}
+
+static inline bool vmq_vq_packed(const struct vmq_vq *vq)
+{
+	return vmq_vq_has(vq, VIRTIO_F_RING_PACKED);
 }
 
 bool vmq_vq_log_access_ok(struct vmq_vq *vq, void __user *log_base);
@@ -177,7 +202,8 @@ void vmq_vq_disable_notify(struct vmq_vq *vq);
 bool vmq_vq_enable_notify(struct vmq_vq *vq);
 bool vmq_vq_avail_empty(struct vmq_vq *vq);
 
-void vmq_vq_push_head(struct vmq_vq *vq, u16 head, u32 len);
+void vmq_vq_push_head(struct vmq_vq *vq, const struct vmq_vq_chain *chain,
+		      u32 len);
 void vmq_vq_flush_used(struct vmq_vq *vq);
 int vmq_vq_log_written(struct vmq_vq *vq, u64 len);
 

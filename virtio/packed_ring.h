@@ -39,6 +39,9 @@
 #define VMQ_PACKED_WRAP		BIT(15)
 #define VMQ_PACKED_IDX_MASK	(VMQ_PACKED_WRAP - 1)
 
+/* a packed ring has at most 2^15 entries: 15 bits of index */
+#define VMQ_PACKED_MAX_NUM	VMQ_PACKED_WRAP
+
 /* Where both sides start: index 0, wrap counter 1. */
 #define VMQ_PACKED_START	VMQ_PACKED_WRAP
 

@@ -69,7 +69,8 @@
 				 (1ULL << 28) | /* VIRTIO_RING_F_INDIRECT_DESC */ \
 				 (1ULL << 29) | /* VIRTIO_RING_F_EVENT_IDX */ \
 				 (1ULL << 32) | /* VIRTIO_F_VERSION_1 */ \
-				 (1ULL << 33))  /* VIRTIO_F_ACCESS_PLATFORM */
+				 (1ULL << 33) | /* VIRTIO_F_ACCESS_PLATFORM */ \
+				 (1ULL << 34))  /* VIRTIO_F_RING_PACKED */
 
 /* Offered on top of those in device mode only (VHOST_MQ_SET_PAIRS). */
 #define VHOST_MQ_DEVICE_FEATURES	((1ULL << 17) | /* VIRTIO_NET_F_CTRL_VQ */ \
