@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * hostile_guest_test.c - a guest that breaks every rule of the split ring,
- * against /dev/vhost-net and /dev/vhost-mq alike.
+ * against /dev/vhost-net and /dev/vhost-mq alike, and of the packed ring
+ * (fixture pk, vhost-mq only: vhost-net has no packed rings).
  *
  * The guest here writes its rings by hand (no driver library between it
  * and the device), so a case can put anything anywhere: loops, indices
@@ -79,23 +80,25 @@ FIXTURE_VARIANT_ADD(hg, mq) {
 	.ours = true,
 };
 
-FIXTURE_SETUP(hg)
+/* The victim pair and the second fd, on @path, with rings of @features. */
+static void hg_open(struct __test_metadata *_metadata, FIXTURE_DATA(hg) *self,
+		    const char *path, uint64_t features)
 {
-	vmq_kmsg_mark(_metadata->name, variant->path);
+	vmq_kmsg_mark(_metadata->name, path);
 	ASSERT_EQ(0, vmq_netns_enter());
 	ASSERT_EQ(0, vmq_tap_open(&self->tap, "vmq0", 1, HDR, 0));
 	ASSERT_EQ(0, vmq_tap_open(&self->tap2, "vmq1", 1, HDR, 0));
-	self->fd = open(variant->path, O_RDWR | O_CLOEXEC);
+	self->fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, vmq_gpair_start(&self->gp, self->fd, FEATURES, GUEST_MEM,
+	ASSERT_EQ(0, vmq_gpair_start(&self->gp, self->fd, features, GUEST_MEM,
 				     GUEST_GPA, NUM, self->tap.fd[0]));
-	self->fd2 = open(variant->path, O_RDWR | O_CLOEXEC);
+	self->fd2 = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd2);
-	ASSERT_EQ(0, vmq_gpair_start(&self->other, self->fd2, FEATURES,
+	ASSERT_EQ(0, vmq_gpair_start(&self->other, self->fd2, features,
 				     4 << 20, GUEST_GPA, 64, self->tap2.fd[0]));
 }
 
-FIXTURE_TEARDOWN(hg)
+static void hg_close(FIXTURE_DATA(hg) *self)
 {
 	close(self->fd2);
 	close(self->fd);
@@ -103,6 +106,16 @@ FIXTURE_TEARDOWN(hg)
 	vmq_gpair_destroy(&self->gp);
 	vmq_tap_close(&self->tap2);
 	vmq_tap_close(&self->tap);
+}
+
+FIXTURE_SETUP(hg)
+{
+	hg_open(_metadata, self, variant->path, FEATURES);
+}
+
+FIXTURE_TEARDOWN(hg)
+{
+	hg_close(self);
 }
 
 /* ---------------------------------------------------- the hand-made ring */
@@ -1319,6 +1332,485 @@ TEST_F(hg, rx_frame_larger_than_all_posted_buffers_waits)
 		EXPECT_EQ(0, memcmp(buf + HDR, self->frame, 4));
 		EXPECT_EQ(0, memcmp(more, self->frame + 4, FRAME - 4));
 	}
+}
+
+/* =================================================== packed rings (pk) */
+
+/*
+ * The same victim pair with packed rings, written by hand as well: a
+ * descriptor is made available in place with the lap's AVAIL and USED
+ * bits, the device writes it back used. Positions are index | wrap << 15
+ * (both wrap counters start at 1), tracked here per ring for the guest's
+ * side of each.
+ */
+FIXTURE(pk) {
+	FIXTURE_DATA(hg) h;
+	uint16_t pos[2];		/* per ring: where the next chain goes */
+	uint16_t used[2];		/* per ring: the next used descriptor */
+	uint32_t len[2];		/* the last chain's first length */
+};
+
+#define P_WRAP		0x8000
+#define P_AVAIL		(1 << VRING_PACKED_DESC_F_AVAIL)
+#define P_USED		(1 << VRING_PACKED_DESC_F_USED)
+
+FIXTURE_SETUP(pk)
+{
+	hg_open(_metadata, &self->h, VHOST_MQ_PATH,
+		FEATURES | F(VIRTIO_F_RING_PACKED));
+	ASSERT_TRUE(self->h.gp.tx.packed && self->h.gp.rx.packed);
+	self->pos[TX] = self->pos[RX] = P_WRAP;
+	self->used[TX] = self->used[RX] = P_WRAP;
+}
+
+FIXTURE_TEARDOWN(pk)
+{
+	hg_close(&self->h);
+}
+
+/* @p moved on by @n slots, the wrap counter flipping at the end */
+static uint16_t padd(uint16_t p, unsigned int n)
+{
+	unsigned int i = (p & ~P_WRAP) + n;
+	uint16_t w = p & P_WRAP;
+
+	for (; i >= NUM; i -= NUM)
+		w ^= P_WRAP;
+	return i | w;
+}
+
+static struct vring_packed_desc *pslot(FIXTURE_DATA(pk) *self, int dir,
+				       uint16_t p)
+{
+	return &ring(&self->h, dir)->desc[p & ~P_WRAP];
+}
+
+/* AVAIL and USED of a descriptor made available at position @p */
+static uint16_t pbits(uint16_t p)
+{
+	return p & P_WRAP ? P_AVAIL : P_USED;
+}
+
+/* one descriptor of a hand-made chain */
+struct pd {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;			/* WRITE, INDIRECT; NEXT is added */
+};
+
+/*
+ * Make @n descriptors available as one chain of buffer id @id from the
+ * ring's position, its first one's flags last and XORed with @lie, and
+ * kick. Returns the slots it took.
+ */
+static unsigned int pchain(FIXTURE_DATA(pk) *self, int dir,
+			   const struct pd *d, unsigned int n, uint16_t id,
+			   uint16_t lie)
+{
+	uint16_t p = self->pos[dir], first = p, ff = 0, fl;
+	struct vring_packed_desc *slot;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		slot = pslot(self, dir, p);
+		slot->addr = d[i].addr;
+		slot->len = d[i].len;
+		slot->id = id;
+		fl = d[i].flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0) | pbits(p);
+		if (i)
+			slot->flags = fl;
+		else
+			ff = fl ^ lie;
+		p = padd(p, 1);
+		if (!i)
+			self->len[dir] = d[i].len;
+	}
+	__atomic_store_n(&pslot(self, dir, first)->flags, ff, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	self->pos[dir] = p;
+	kick(&self->h, dir);
+	return n;
+}
+
+/* A good tx chain for frame @seq: header, frame. */
+static unsigned int ptx(FIXTURE_DATA(pk) *self, uint32_t seq, uint16_t id)
+{
+	unsigned char *b = tx_buf(&self->h, seq);
+	struct pd d[2] = {
+		{ gpa(&self->h, b), HDR, 0 },
+		{ gpa(&self->h, b + HDR), FRAME, 0 },
+	};
+
+	return pchain(self, TX, d, 2, id, 0);
+}
+
+/* A good rx chain: one writable buffer of 2048 bytes, in *buf. */
+static unsigned int prx(FIXTURE_DATA(pk) *self, unsigned char **buf,
+			uint16_t id)
+{
+	struct pd d;
+
+	*buf = galloc(&self->h, 2048, 16);
+	d = (struct pd){ gpa(&self->h, *buf), 2048, VRING_DESC_F_WRITE };
+	return pchain(self, RX, &d, 1, id, 0);
+}
+
+/*
+ * Wait up to @ms for the device to write back ring @dir's next used
+ * descriptor: its id (and *len), the guest's used position moved on by
+ * the @slots its chain took; -1 if none came.
+ */
+static int pused(FIXTURE_DATA(pk) *self, int dir, unsigned int slots,
+		 uint32_t *len, int ms)
+{
+	struct vring_packed_desc *d = pslot(self, dir, self->used[dir]);
+	uint16_t want = self->used[dir] & P_WRAP ? P_AVAIL | P_USED : 0, fl;
+
+	for (; ms >= 0; ms -= 2) {
+		fl = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+		if ((fl & (P_AVAIL | P_USED)) == want) {
+			if (len)
+				*len = d->len;
+			self->used[dir] = padd(self->used[dir], slots);
+			return d->id;
+		}
+		usleep(2000);
+	}
+	return -1;
+}
+
+static bool ptx_works(FIXTURE_DATA(pk) *self, uint32_t seq, uint16_t id)
+{
+	unsigned int n = ptx(self, seq, id);
+
+	return tx_arrived(&self->h, seq, WAIT_MS) &&
+	       pused(self, TX, n, NULL, WAIT_MS) == id;
+}
+
+static bool prx_works(FIXTURE_DATA(pk) *self, uint32_t seq, uint16_t id)
+{
+	unsigned char *buf;
+	uint32_t len = 0;
+
+	prx(self, &buf, id);
+	rx_send(&self->h, seq);
+	if (pused(self, RX, 1, &len, WAIT_MS) != id)
+		return false;
+	vmq_frame_fill(self->h.frame, FRAME, seq);
+	return len == HDR + FRAME && !memcmp(buf + HDR, self->h.frame, FRAME);
+}
+
+/* The VMM's reset: stop ring @dir, move both positions on @slots, restart. */
+static int pvmm_skip(FIXTURE_DATA(pk) *self, int dir, unsigned int slots)
+{
+	struct vhost_vring_state s = { .index = dir };
+	uint16_t a, u;
+
+	if (vmq_vhost_set_backend(self->h.fd, dir, -1) ||
+	    ioctl(self->h.fd, VHOST_GET_VRING_BASE, &s))
+		return -errno;
+	a = padd(s.num & 0xffff, slots);
+	u = padd(s.num >> 16, slots);
+	s.num = a | (uint32_t)u << 16;
+	if (ioctl(self->h.fd, VHOST_SET_VRING_BASE, &s) ||
+	    vmq_vhost_set_backend(self->h.fd, dir, self->h.tap.fd[0]))
+		return -errno;
+	self->used[dir] = padd(self->used[dir], slots);
+	return 0;
+}
+
+/*
+ * The drill for a malformed packed chain of @slots slots just made
+ * available on ring @dir: nothing moves, the error eventfd fires, @why is
+ * counted, the other direction and the other fd go on, a good chain
+ * behind it waits, and the VMM's reset past it brings that through.
+ */
+static void pbad(struct __test_metadata *_metadata, FIXTURE_DATA(pk) *self,
+		 int dir, unsigned int slots, int why)
+{
+	unsigned char *buf = NULL;
+	uint32_t len = 0;
+
+	if (dir == RX)
+		rx_send(&self->h, 100);
+	EXPECT_TRUE(err_fired(&self->h, dir, WAIT_MS)) TH_LOG("no error signal");
+	if (dir == TX) {
+		EXPECT_FALSE(tx_arrived(&self->h, 100, NONE_MS)) TH_LOG("a frame left");
+	}
+	if (pused(self, dir, 0, &len, NONE_MS) != -1) {
+		/* a guest's lie of used flags: the device wrote no length */
+		EXPECT_EQ(self->len[dir], len) TH_LOG("used it");
+	}
+	EXPECT_EQ(1, chain_errors(&self->h, dir, why));
+	EXPECT_EQ(1, chain_errors(&self->h, dir, -1));
+	if (dir == TX) {
+		EXPECT_TRUE(prx_works(self, 200, 1)) TH_LOG("rx stopped too");
+	} else {
+		EXPECT_TRUE(ptx_works(self, 200, 1)) TH_LOG("tx stopped too");
+	}
+	EXPECT_TRUE(other_fd_works(&self->h, 300)) TH_LOG("another fd stopped");
+	/* a good chain behind it waits, and goes after the VMM's reset */
+	if (dir == TX) {
+		ptx(self, 101, 2);
+		EXPECT_FALSE(tx_arrived(&self->h, 101, NONE_MS));
+	} else {
+		prx(self, &buf, 2);
+	}
+	ASSERT_EQ(0, pvmm_skip(self, dir, slots));
+	kick(&self->h, dir);
+	if (dir == TX) {
+		EXPECT_TRUE(tx_arrived(&self->h, 101, WAIT_MS)) TH_LOG("no recovery");
+		EXPECT_EQ(2, pused(self, TX, 2, NULL, WAIT_MS));
+	} else {
+		/* the frame sent at the start waited in the tap */
+		EXPECT_EQ(2, pused(self, RX, 1, &len, WAIT_MS)) TH_LOG("no recovery");
+		vmq_frame_fill(self->h.frame, FRAME, 100);
+		EXPECT_EQ(0, memcmp(buf + HDR, self->h.frame, FRAME));
+	}
+}
+
+/* the lap's AVAIL and USED both set: what only the device may write */
+TEST_F(pk, tx_descriptor_flagged_used_in_its_own_lap)
+{
+	unsigned char *b = tx_buf(&self->h, 100);
+	struct pd d[2] = {
+		{ gpa(&self->h, b), HDR, 0 },
+		{ gpa(&self->h, b + HDR), FRAME, 0 },
+	};
+
+	/* USED flipped: it matches AVAIL, the lap's counter, in any lap */
+	pchain(self, TX, d, 2, 0, P_USED);
+	pbad(_metadata, self, TX, 2, VHOST_MQ_CHAIN_PACKED_FLAGS);
+}
+
+TEST_F(pk, rx_descriptor_flagged_used_in_its_own_lap)
+{
+	unsigned char *b = galloc(&self->h, 2048, 16);
+	struct pd d = { gpa(&self->h, b), 2048, VRING_DESC_F_WRITE };
+
+	pchain(self, RX, &d, 1, 0, P_USED);
+	pbad(_metadata, self, RX, 1, VHOST_MQ_CHAIN_PACKED_FLAGS);
+}
+
+TEST_F(pk, tx_buffer_id_past_the_ring)
+{
+	unsigned char *b = tx_buf(&self->h, 100);
+	struct pd d = { gpa(&self->h, b), HDR + FRAME, 0 };
+
+	pchain(self, TX, &d, 1, NUM, 0);
+	pbad(_metadata, self, TX, 1, VHOST_MQ_CHAIN_BAD_ID);
+}
+
+TEST_F(pk, rx_buffer_id_0xffff)
+{
+	unsigned char *b = galloc(&self->h, 2048, 16);
+	struct pd d = { gpa(&self->h, b), 2048, VRING_DESC_F_WRITE };
+
+	pchain(self, RX, &d, 1, 0xffff, 0);
+	pbad(_metadata, self, RX, 1, VHOST_MQ_CHAIN_BAD_ID);
+}
+
+/*
+ * An id made available again while the device still has it: two chains
+ * of id 5 in one go (tx detached while they are written). The first goes
+ * out; the device has not written it back when it reads the second.
+ */
+TEST_F(pk, tx_buffer_id_reused_while_outstanding)
+{
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->h.fd, TX, -1));
+	ptx(self, 90, 5);
+	ptx(self, 100, 5);
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->h.fd, TX, self->h.tap.fd[0]));
+	kick(&self->h, TX);
+	EXPECT_TRUE(tx_arrived(&self->h, 90, WAIT_MS));
+	/* the first one's used descriptor is written as the run ends */
+	EXPECT_EQ(5, pused(self, TX, 2, NULL, WAIT_MS));
+	pbad(_metadata, self, TX, 2, VHOST_MQ_CHAIN_ID_IN_USE);
+}
+
+/* rx: a mergeable frame over two buffers of the same id */
+TEST_F(pk, rx_buffer_id_reused_within_one_frame)
+{
+	unsigned char *a = galloc(&self->h, 40, 16), *b = galloc(&self->h, 40, 16);
+	struct pd da = { gpa(&self->h, a), 40, VRING_DESC_F_WRITE };
+	struct pd db = { gpa(&self->h, b), 40, VRING_DESC_F_WRITE };
+
+	pchain(self, RX, &da, 1, 9, 0);
+	pchain(self, RX, &db, 1, 9, 0);
+	/* neither was written back: the frame's buffers are given back */
+	pbad(_metadata, self, RX, 2, VHOST_MQ_CHAIN_ID_IN_USE);
+}
+
+TEST_F(pk, tx_indirect_with_next)
+{
+	struct vring_packed_desc *t = galloc(&self->h, 32, 16);
+	unsigned char *b = tx_buf(&self->h, 100);
+	struct pd d[2] = {
+		{ 0, 32, VRING_DESC_F_INDIRECT },
+		{ gpa(&self->h, b), HDR + FRAME, 0 },
+	};
+
+	t[0] = (struct vring_packed_desc){ gpa(&self->h, b), HDR + FRAME, 0, 0 };
+	d[0].addr = gpa(&self->h, t);
+	pchain(self, TX, d, 2, 0, 0);
+	pbad(_metadata, self, TX, 2, VHOST_MQ_CHAIN_BAD_INDIRECT);
+}
+
+TEST_F(pk, tx_indirect_table_of_15_bytes)
+{
+	struct vring_packed_desc *t = galloc(&self->h, 32, 16);
+	struct pd d = { gpa(&self->h, t), 15, VRING_DESC_F_INDIRECT };
+
+	pchain(self, TX, &d, 1, 0, 0);
+	pbad(_metadata, self, TX, 1, VHOST_MQ_CHAIN_BAD_INDIRECT);
+}
+
+TEST_F(pk, rx_indirect_table_inside_an_indirect_table)
+{
+	struct vring_packed_desc *t = galloc(&self->h, 32, 16);
+	unsigned char *b = galloc(&self->h, 2048, 16);
+	struct pd d = { gpa(&self->h, t), 32, VRING_DESC_F_INDIRECT };
+
+	t[0] = (struct vring_packed_desc){ gpa(&self->h, b), 1024,
+					   0, VRING_DESC_F_WRITE };
+	t[1] = (struct vring_packed_desc){ gpa(&self->h, t), 32, 0,
+					   VRING_DESC_F_INDIRECT };
+	pchain(self, RX, &d, 1, 0, 0);
+	pbad(_metadata, self, RX, 1, VHOST_MQ_CHAIN_NESTED_INDIRECT);
+}
+
+TEST_F(pk, tx_indirect_table_beyond_guest_memory)
+{
+	struct pd d = { GUEST_GPA + GUEST_MEM - 16, 32, VRING_DESC_F_INDIRECT };
+
+	pchain(self, TX, &d, 1, 0, 0);
+	pbad(_metadata, self, TX, 1, VHOST_MQ_CHAIN_BAD_ADDR);
+}
+
+/* every slot of the ring flagged NEXT: the chain never ends */
+TEST_F(pk, tx_chain_longer_than_the_ring)
+{
+	unsigned char *b = tx_buf(&self->h, 100);
+	struct pd d[NUM];
+	unsigned int i;
+
+	for (i = 0; i < NUM; i++)
+		d[i] = (struct pd){ gpa(&self->h, b), 1, 0 };
+	pchain(self, TX, d, NUM, 0, 0);
+	/* the last one has no NEXT yet: give it one, then kick again */
+	pslot(self, TX, padd(self->pos[TX], NUM - 1))->flags |= VRING_DESC_F_NEXT;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	kick(&self->h, TX);
+	err_fired(&self->h, TX, WAIT_MS);
+	/* one lap: the chain took every slot, the VMM's reset skips them */
+	EXPECT_EQ(1, chain_errors(&self->h, TX, VHOST_MQ_CHAIN_LOOP));
+	EXPECT_TRUE(prx_works(self, 200, 1));
+	ASSERT_EQ(0, pvmm_skip(self, TX, NUM));
+	EXPECT_TRUE(ptx_works(self, 101, 2)) TH_LOG("no recovery");
+}
+
+TEST_F(pk, tx_writable_buffer)
+{
+	unsigned char *b = tx_buf(&self->h, 100);
+	struct pd d = { gpa(&self->h, b), HDR + FRAME, VRING_DESC_F_WRITE };
+
+	pchain(self, TX, &d, 1, 0, 0);
+	pbad(_metadata, self, TX, 1, VHOST_MQ_CHAIN_WRONG_DIRECTION);
+}
+
+/*
+ * Slots the device still holds, made available again: the VMM restarts
+ * the ring with 250 of 256 slots outstanding (taken, never written back:
+ * buffers never returned), and the guest posts a chain of 8 over them.
+ */
+TEST_F(pk, chain_over_slots_the_device_still_holds)
+{
+	struct vhost_vring_state s = { .index = TX };
+	unsigned char *b = tx_buf(&self->h, 100);
+	struct pd d[8];
+	unsigned int i;
+
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->h.fd, TX, -1));
+	ASSERT_EQ(0, ioctl(self->h.fd, VHOST_GET_VRING_BASE, &s));
+	EXPECT_EQ(P_WRAP | P_WRAP << 16, s.num);
+	/* avail 250 slots on, used where it was */
+	self->pos[TX] = padd(self->pos[TX], 250);
+	s.num = self->pos[TX] | (uint32_t)self->used[TX] << 16;
+	ASSERT_EQ(0, ioctl(self->h.fd, VHOST_SET_VRING_BASE, &s));
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->h.fd, TX, self->h.tap.fd[0]));
+	for (i = 0; i < 8; i++)
+		d[i] = (struct pd){ gpa(&self->h, b), i ? 1 : HDR, 0 };
+	pchain(self, TX, d, 8, 0, 0);
+	EXPECT_TRUE(err_fired(&self->h, TX, WAIT_MS));
+	EXPECT_FALSE(tx_arrived(&self->h, 100, NONE_MS));
+	EXPECT_EQ(1, chain_errors(&self->h, TX, VHOST_MQ_CHAIN_AVAIL_IDX));
+	EXPECT_TRUE(prx_works(self, 200, 1));
+	EXPECT_TRUE(other_fd_works(&self->h, 300));
+}
+
+/*
+ * A wrap counter that lies: the chain's first descriptor flagged for the
+ * other lap. The device cannot tell it from an empty slot: it takes
+ * nothing, stops nothing, counts nothing; told the truth, it goes.
+ */
+TEST_F(pk, wrap_counter_lies_and_nothing_is_taken)
+{
+	uint16_t first = self->pos[TX];
+	struct vring_packed_desc *s0 = pslot(self, TX, first);
+	unsigned char *b = tx_buf(&self->h, 100);
+	struct pd d = { gpa(&self->h, b), HDR + FRAME, 0 };
+
+	pchain(self, TX, &d, 1, 3, P_AVAIL | P_USED);
+	EXPECT_FALSE(tx_arrived(&self->h, 100, NONE_MS));
+	EXPECT_FALSE(err_fired(&self->h, TX, 0));
+	EXPECT_EQ(0, chain_errors(&self->h, TX, -1));
+	__atomic_store_n(&s0->flags, pbits(first), __ATOMIC_RELEASE);
+	kick(&self->h, TX);
+	EXPECT_TRUE(tx_arrived(&self->h, 100, WAIT_MS));
+	EXPECT_EQ(3, pused(self, TX, 1, NULL, WAIT_MS));
+}
+
+/*
+ * Chains across the ring's end, lap after lap: 3 laps of tx chains of 1,
+ * 2 and 3 descriptors and of rx buffers, each frame intact, each id back
+ * at the position that follows the last one's slots.
+ */
+TEST_F(pk, chains_across_the_end_of_the_ring_lap_after_lap)
+{
+	unsigned int slots = 0, n, k, seq;
+
+	for (seq = 0; slots < 3 * NUM; seq++) {
+		unsigned char *b = tx_buf(&self->h, seq);
+		struct pd d[3];
+
+		n = seq % 3 + 1;
+		d[0] = (struct pd){ gpa(&self->h, b), n == 1 ? HDR + FRAME : HDR, 0 };
+		for (k = 1; k < n; k++)
+			d[k] = (struct pd){ gpa(&self->h, b + HDR + (k - 1) * 30),
+					    n == 2 ? FRAME : 30, 0 };
+		pchain(self, TX, d, n, seq % NUM, 0);
+		ASSERT_TRUE(tx_arrived(&self->h, seq, WAIT_MS)) TH_LOG("frame %u", seq);
+		ASSERT_EQ(seq % NUM, pused(self, TX, n, NULL, WAIT_MS));
+		ASSERT_TRUE(prx_works(self, 1000 + seq, seq % NUM)) TH_LOG("rx %u", seq);
+		slots += n;
+	}
+	EXPECT_EQ(0, chain_errors(&self->h, TX, -1));
+	EXPECT_EQ(0, chain_errors(&self->h, RX, -1));
+}
+
+/* Garbage in both event areas: frames still move. */
+TEST_F(pk, garbage_in_the_event_areas)
+{
+	struct vmq_gvq *tx = ring(&self->h, TX), *rx = ring(&self->h, RX);
+
+	tx->driver->off_wrap = 0xfff3;
+	tx->driver->flags = 3;
+	rx->driver->off_wrap = 0x7fff;
+	rx->driver->flags = 2;
+	tx->device->off_wrap = 0x1234;
+	EXPECT_TRUE(ptx_works(self, 31, 4));
+	EXPECT_TRUE(prx_works(self, 32, 4));
+	EXPECT_FALSE(err_fired(&self->h, TX, 0));
 }
 
 TEST_HARNESS_MAIN

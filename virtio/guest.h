@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * guest.h - a userspace "guest": guest memory, a split-ring driver (post
- * buffers, kick, reap, event idx) and the VMM's side of a vhost device
- * (memory table, vring setup, backend). Used by the selftests and the
- * benchmarks to drive /dev/vhost-net and /dev/vhost-mq alike.
+ * guest.h - a userspace "guest": guest memory, a virtqueue driver for split
+ * and for packed (VIRTIO_F_RING_PACKED) rings (post buffers, kick, reap,
+ * event idx) and the VMM's side of a vhost device (memory table, vring
+ * setup, backend). Used by the selftests and the benchmarks to drive
+ * /dev/vhost-net and /dev/vhost-mq alike.
  */
 #ifndef VMQ_GUEST_H
 #define VMQ_GUEST_H
@@ -46,28 +47,96 @@ struct vmq_gbuf {
 	uint32_t len;
 };
 
-/* the driver's side of one split virtqueue */
+/*
+ * The driver's side of one virtqueue, split or packed (@packed). vring,
+ * free_head, avail_idx, kicked_idx, last_used and indirect are the split
+ * ring's alone; the per-buffer arrays token, ndesc and indirect_cap (per
+ * head, or per id), num_free, the eventfds and kicks serve both layouts.
+ *
+ * A packed ring (virtio 1.1 section 2.7) is one table of num descriptors
+ * (desc) the driver and the device both write, and two event suppression
+ * areas: driver, which the driver writes to say when it wants interrupts,
+ * and device, which the device writes to say when it wants kicks. The
+ * driver tracks two positions, each an index into desc and a wrap counter
+ * that starts at 1 and flips whenever the index passes the end: where the
+ * next chain is made available (next_avail, avail_wrap) and where the
+ * device writes the next used buffer (next_used, used_wrap). A buffer is
+ * known by an id (0..num-1) from a free list; the device returns the id,
+ * and the driver moves next_used on by the ring slots that id's chain took.
+ */
 struct vmq_gvq {
 	struct vmq_guest *g;
 	unsigned int index;
 	uint32_t num;
-	struct vring vring;
+	struct vring vring;		/* split: the ring (unused if packed) */
 	bool event_idx;
-	uint16_t free_head;
-	uint16_t num_free;
-	uint16_t avail_idx;		/* next avail idx to publish */
-	uint16_t kicked_idx;		/* avail idx at the last kick check */
-	uint16_t last_used;		/* next used entry to reap */
-	void **token;			/* per head */
-	uint16_t *ndesc;		/* descriptors per head */
-	struct vring_desc **indirect;	/* per head, if any */
+	uint16_t free_head;		/* split: first free descriptor */
+	uint16_t num_free;		/* free ring descriptors (both) */
+	uint16_t avail_idx;		/* split: next avail idx to publish */
+	uint16_t kicked_idx;		/* split: avail idx at the last kick */
+	uint16_t last_used;		/* split: next used entry to reap */
+	void **token;			/* per head (split) or id (packed) */
+	uint16_t *ndesc;		/* ring descriptors per head or id */
+	struct vring_desc **indirect;	/* split: per head, if any */
 	unsigned int *indirect_cap;	/* entries of each indirect table */
 	int kick_fd, call_fd, err_fd;
 	unsigned long kicks;		/* eventfd writes we made */
+
+	/*
+	 * What VHOST_SET_VRING_BASE is given at the first setup: 0 for a
+	 * split ring; for a packed one, as QEMU 7.2 encodes it, bits 0-14
+	 * the avail index, bit 15 the avail wrap counter, bits 16-30 the
+	 * used index, bit 31 the used wrap counter (VMQ_GVQ_PACKED_BASE).
+	 */
+	uint32_t base;
+
+	/* packed ring state, meaningful only when packed is set */
+	bool packed;			/* a packed ring: the fields below */
+	/* the descriptor ring: num entries, 16-byte aligned */
+	struct vring_packed_desc *desc;
+	/* driver event suppression (we write it: interrupt us when) */
+	struct vring_packed_desc_event *driver;
+	/* device event suppression (the device writes it: kick it when) */
+	struct vring_packed_desc_event *device;
+	uint16_t next_avail;		/* slot the next chain starts at */
+	bool avail_wrap;		/* avail wrap counter (starts 1) */
+	uint16_t next_used;		/* slot of the next used one to reap */
+	bool used_wrap;			/* used wrap counter (starts 1) */
+	uint16_t free_id;		/* first free buffer id, num if none */
+	uint16_t *id_next;		/* per id: the next free id (a list) */
+	/* per id: its indirect table, if any (entries in indirect_cap) */
+	struct vring_packed_desc **packed_indirect;
+	/* avail position (index | wrap << 15) at the last kick check */
+	uint16_t kicked_pos;
+	/* ring slots made available since the last kick check */
+	uint32_t kick_pending;
 };
 
+/* both wrap counters 1, both indices 0 */
+#define VMQ_GVQ_PACKED_BASE	(0x8000U | (0x8000U << 16))
+
+/*
+ * vmq_gvq_init() makes a split ring, vmq_gvq_init_packed() a packed one
+ * (num at most 32768, not necessarily a power of 2; -EINVAL otherwise), of
+ * @num entries in @g's memory for vring @index, with event idx if
+ * @event_idx; 0 or -errno. Every other vmq_gvq_* function works on both.
+ *
+ * vmq_gvq_add() posts @out device-readable then @in device-writable
+ * buffers as one chain (1 ring descriptor with @indirect, out + in
+ * without): 0, or -ENOSPC when the ring has too few free descriptors (or,
+ * packed, no free id). vmq_gvq_kick() kicks the device if it asked for it
+ * (flags or event idx) and says whether it did. vmq_gvq_get() reaps the
+ * next used buffer: its token and the length the device wrote, or NULL;
+ * it aborts if the device returns a buffer that is not outstanding.
+ * vmq_gvq_enable_cb() asks for an interrupt at the next used buffer,
+ * vmq_gvq_disable_cb() for none (split with event idx: a no-op, the
+ * device interrupts no more once past the used event). vmq_gvq_wait()
+ * waits for an interrupt, vmq_gvq_get_wait() for a used buffer.
+ */
 int vmq_gvq_init(struct vmq_gvq *vq, struct vmq_guest *g, unsigned int index,
 		 uint32_t num, bool event_idx);
+int vmq_gvq_init_packed(struct vmq_gvq *vq, struct vmq_guest *g,
+			unsigned int index, uint32_t num, bool event_idx);
 void vmq_gvq_destroy(struct vmq_gvq *vq);
 int vmq_gvq_add(struct vmq_gvq *vq, const struct vmq_gbuf *bufs,
 		unsigned int out, unsigned int in, void *token, bool indirect);
@@ -79,7 +148,14 @@ int vmq_gvq_wait(struct vmq_gvq *vq, int timeout_ms);
 void *vmq_gvq_get_wait(struct vmq_gvq *vq, uint32_t *len, int timeout_ms);
 uint64_t vmq_eventfd_read(int fd);
 
-/* the VMM's side: configure a vhost fd for the guest */
+/*
+ * The VMM's side: configure a vhost fd for the guest. vmq_vhost_setup_vq()
+ * is SET_VRING_NUM, SET_VRING_BASE (vq->base), SET_VRING_ADDR, and the
+ * kick, call and err eventfds. A packed ring's addresses go where QEMU
+ * puts them: desc_user_addr the descriptor ring, avail_user_addr the
+ * driver area, used_user_addr the device area, log_guest_addr the device
+ * area's guest address.
+ */
 int vmq_vhost_set_mem(int fd, const struct vmq_guest *g);
 int vmq_vhost_setup_vq(int fd, struct vmq_gvq *vq);
 int vmq_vhost_set_backend(int fd, unsigned int index, int backend_fd);
@@ -99,7 +175,8 @@ int vmq_vhost_iotlb_map_guest(int fd, const struct vmq_guest *g);
 /*
  * A guest with one queue pair (vring 0 rx, 1 tx) wired through vhost fd
  * @fd to @backend: owner, @features, @mem bytes of guest memory at @gpa,
- * rings of @num (with event idx when @features has it). 0 or -errno.
+ * rings of @num (with event idx when @features has it, packed when it has
+ * VIRTIO_F_RING_PACKED). 0 or -errno.
  */
 struct vmq_gpair {
 	struct vmq_guest g;
@@ -114,7 +191,8 @@ void vmq_gpair_destroy(struct vmq_gpair *p);
  * A whole device-mode virtio-net device (/dev/vhost-mq, VHOST_MQ_SET_PAIRS):
  * pairs 0..npairs-1 on vrings 2k/2k+1, each on backends[k], and the control
  * vq on vring 2N whose backend is change_fd, an eventfd the device signals
- * when the active pair count changes.
+ * when the active pair count changes. Every vring (the control vq's too)
+ * is packed when @features has VIRTIO_F_RING_PACKED.
  */
 #define VMQ_GDEV_MAX_PAIRS	16
 
@@ -137,10 +215,12 @@ void vmq_gdev_destroy(struct vmq_gdev *d);
  * tap queue fd per pair, and @mac): the VMM's side as QEMU 7.2 drives
  * it. vmq_gdev_vdpa_run() does what QEMU does at every start (also after
  * a reset, status 0): status ACK|DRIVER, @features, FEATURES_OK, backend
- * features, each vring from the base the device kept and enabled, the
- * guest's memory mapped in one IOTLB batch, DRIVER_OK. The control vq has
- * no change eventfd here (change_fd -1). vmq_gdev_vdpa_stop() is QEMU's
- * stop: a reset, then its memory listener unmaps the guest.
+ * features, each vring from the base the device kept (vq->base if it
+ * reports 0, as a fresh device does) and enabled, the guest's memory
+ * mapped in one IOTLB batch, DRIVER_OK. The control vq has no change
+ * eventfd here (change_fd -1). The rings are packed when @features of
+ * vmq_gdev_start_vdpa() has VIRTIO_F_RING_PACKED. vmq_gdev_vdpa_stop() is
+ * QEMU's stop: a reset, then its memory listener unmaps the guest.
  */
 int vmq_gdev_start_vdpa(struct vmq_gdev *d, int fd, unsigned int npairs,
 			uint64_t features, size_t mem, uint64_t gpa,
