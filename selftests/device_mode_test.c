@@ -19,7 +19,7 @@
 #define NFLOWS		32
 
 static void pairs_carry_traffic(struct __test_metadata *_metadata,
-				unsigned int n)
+				unsigned int n, uint64_t extra)
 {
 	unsigned int k, flow, a = n > 1 ? n / 2 : 1, nfold;
 	int ring[NFLOWS], ring2[NFLOWS], tids[MAX_PAIRS];
@@ -29,9 +29,15 @@ static void pairs_carry_traffic(struct __test_metadata *_metadata,
 	char name[32];
 
 	vmq_kmsg_mark(_metadata->name, VHOST_MQ_PATH);
-	ASSERT_EQ(0, dm_start(&m, n, F_BASE | F_MQ, 256));
+	ASSERT_EQ(0, dm_start(&m, n, F_BASE | F_MQ | extra, 256));
 	ASSERT_EQ(0, ioctl(m.fd, VHOST_GET_FEATURES, &features));
-	EXPECT_EQ(F_MQ, features & F_MQ);
+	EXPECT_EQ(F_MQ | extra, features & (F_MQ | extra));
+	/* every ring of the device, the control vq's too, of one layout */
+	for (k = 0; k < n; k++) {
+		EXPECT_EQ(!!extra, m.d.rx[k].packed);
+		EXPECT_EQ(!!extra, m.d.tx[k].packed);
+	}
+	EXPECT_EQ(!!extra, m.d.ctrl.packed);
 
 	/* a worker per pair, named for it, each a thread of its own */
 	for (k = 0; k < n; k++) {
@@ -131,22 +137,34 @@ out:
 
 TEST(one_pair_in_device_mode)
 {
-	pairs_carry_traffic(_metadata, 1);
+	pairs_carry_traffic(_metadata, 1, 0);
 }
 
 TEST(two_pairs_in_device_mode)
 {
-	pairs_carry_traffic(_metadata, 2);
+	pairs_carry_traffic(_metadata, 2, 0);
 }
 
 TEST(four_pairs_in_device_mode)
 {
-	pairs_carry_traffic(_metadata, 4);
+	pairs_carry_traffic(_metadata, 4, 0);
 }
 
 TEST(eight_pairs_in_device_mode)
 {
-	pairs_carry_traffic(_metadata, 8);
+	pairs_carry_traffic(_metadata, 8, 0);
+}
+
+#define F_PACKED	(1ULL << VIRTIO_F_RING_PACKED)
+
+TEST(one_pair_in_device_mode_on_packed_rings)
+{
+	pairs_carry_traffic(_metadata, 1, F_PACKED);
+}
+
+TEST(four_pairs_in_device_mode_on_packed_rings)
+{
+	pairs_carry_traffic(_metadata, 4, F_PACKED);
 }
 
 static int set_pairs(int fd, uint32_t n)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dirty_log_test.c - with VHOST_F_LOG_ALL, every guest page the backend
- * writes on rx (the buffer bytes it fills, the used ring) is marked in
- * the log bitmap and the log eventfd fires; no other page is marked.
+ * writes on rx (the buffer bytes it fills, the used ring; on a packed
+ * ring the descriptor it writes back) is marked in the log bitmap and the
+ * log eventfd fires; no other page is marked.
  * With VIRTIO_F_ACCESS_PLATFORM the device is given IOVAs (far above guest
  * memory), and the log still marks the guest-physical pages.
  * Run on /dev/vhost-net and /dev/vhost-mq alike.
@@ -33,6 +34,12 @@ static bool logged(const uint8_t *log, uint64_t gpa)
 	return log[page / 8] & (1 << (page % 8));
 }
 
+/* is @gpa in the page at @page? */
+static bool in_page(uint64_t page, uint64_t gpa)
+{
+	return gpa / PAGE == page / PAGE;
+}
+
 /* the guest-physical address of @p, whatever the device is given */
 static uint64_t gpa_of(const struct vmq_guest *g, const void *p)
 {
@@ -45,27 +52,39 @@ static uint64_t ring_addr(const struct vmq_guest *g, const void *p)
 	return g->platform ? vmq_gpa(g, p) : (uintptr_t)p;
 }
 
+/* the area the device writes: a split ring's used ring, a packed one's
+ * device event area (QEMU's log_guest_addr for both)
+ */
+static const void *used_area(const struct vmq_gvq *vq)
+{
+	return vq->packed ? (const void *)vq->device : (const void *)vq->vring.used;
+}
+
 static int log_used_ring(int fd, struct vmq_gvq *vq)
 {
 	struct vhost_vring_addr a = {
 		.index = vq->index,
 		.flags = 1 << VHOST_VRING_F_LOG,
-		.desc_user_addr = ring_addr(vq->g, vq->vring.desc),
-		.avail_user_addr = ring_addr(vq->g, vq->vring.avail),
-		.used_user_addr = ring_addr(vq->g, vq->vring.used),
-		.log_guest_addr = vmq_gpa(vq->g, vq->vring.used),
+		.desc_user_addr = ring_addr(vq->g, vq->packed ?
+					    (void *)vq->desc : vq->vring.desc),
+		.avail_user_addr = ring_addr(vq->g, vq->packed ?
+					     (void *)vq->driver :
+					     vq->vring.avail),
+		.used_user_addr = ring_addr(vq->g, used_area(vq)),
+		.log_guest_addr = vmq_gpa(vq->g, used_area(vq)),
 	};
 
 	return ioctl(fd, VHOST_SET_VRING_ADDR, &a) ? -errno : 0;
 }
 
 static void rx_pages_are_logged(struct __test_metadata *_metadata,
-				const char *path, bool platform)
+				const char *path, bool platform, bool packed)
 {
 	uint64_t features = (1ULL << VIRTIO_F_VERSION_1) |
 			    (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
 			    (1ULL << VHOST_F_LOG_ALL) |
-			    (platform ? 1ULL << VIRTIO_F_ACCESS_PLATFORM : 0);
+			    (platform ? 1ULL << VIRTIO_F_ACCESS_PLATFORM : 0) |
+			    (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
 	uint64_t v2 = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2;
 	struct vmq_gbuf buf;
 	struct vmq_guest g;
@@ -96,8 +115,13 @@ static void rx_pages_are_logged(struct __test_metadata *_metadata,
 		g.platform = true;
 		ASSERT_EQ(0, vmq_vhost_iotlb_map_guest(fd, &g));
 	}
-	ASSERT_EQ(0, vmq_gvq_init(&rx, &g, 0, 64, false));
-	ASSERT_EQ(0, vmq_gvq_init(&tx, &g, 1, 64, false));
+	if (packed) {
+		ASSERT_EQ(0, vmq_gvq_init_packed(&rx, &g, 0, 64, false));
+		ASSERT_EQ(0, vmq_gvq_init_packed(&tx, &g, 1, 64, false));
+	} else {
+		ASSERT_EQ(0, vmq_gvq_init(&rx, &g, 0, 64, false));
+		ASSERT_EQ(0, vmq_gvq_init(&tx, &g, 1, 64, false));
+	}
 	ASSERT_EQ(0, vmq_vhost_set_mem(fd, &g));
 	ASSERT_EQ(0, vmq_vhost_setup_vq(fd, &rx));
 	ASSERT_EQ(0, vmq_vhost_setup_vq(fd, &tx));
@@ -125,22 +149,33 @@ static void rx_pages_are_logged(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, memcmp((uint8_t *)buf.addr + 12, frame, sizeof(frame)));
 	EXPECT_LT(0, vmq_eventfd_read(logfd)) TH_LOG("log eventfd silent");
 
-	/* written: both pages of the frame, the rx used ring */
+	/*
+	 * written: both pages of the frame, the rx used ring (packed: the
+	 * descriptor written back, in the page of the ring's first slot)
+	 */
 	gpa = gpa_of(&g, buf.addr);
 	EXPECT_TRUE(logged(log, gpa));
 	EXPECT_TRUE(logged(log, gpa + PAGE));
-	EXPECT_TRUE(logged(log, gpa_of(&g, rx.vring.used)));
+	if (packed) {
+		EXPECT_TRUE(logged(log, gpa_of(&g, rx.desc))) TH_LOG("desc");
+	} else {
+		EXPECT_TRUE(logged(log, gpa_of(&g, rx.vring.used)));
+	}
 	/*
-	 * Nothing else, but the tx used ring the device may also write, and
-	 * under an IOTLB on vhost-net the buffer's third page: it logs every
-	 * byte of the buffers it wrote into, not the bytes written.
+	 * Nothing else, but the tx used ring (packed: the device areas of
+	 * both rings, tx's descriptors) the device may also write, and under
+	 * an IOTLB on vhost-net the buffer's third page: it logs every byte
+	 * of the buffers it wrote into, not the bytes written.
 	 */
 	for (page = 0; page < LOG_BYTES * 8; page++) {
 		uint64_t a = page * PAGE;
 
 		if (a == gpa || a == gpa + PAGE ||
-		    a == gpa_of(&g, rx.vring.used) ||
-		    a == gpa_of(&g, tx.vring.used))
+		    in_page(a, gpa_of(&g, used_area(&rx))) ||
+		    in_page(a, gpa_of(&g, used_area(&tx))))
+			continue;
+		if (packed && (in_page(a, gpa_of(&g, rx.desc)) ||
+			       in_page(a, gpa_of(&g, tx.desc))))
 			continue;
 		if (platform && !strcmp(path, VHOST_NET_PATH) &&
 		    a == gpa + 2 * PAGE)
@@ -154,22 +189,33 @@ static void rx_pages_are_logged(struct __test_metadata *_metadata,
 
 TEST(vhost_net_logs_exactly_the_pages_rx_writes)
 {
-	rx_pages_are_logged(_metadata, VHOST_NET_PATH, false);
+	rx_pages_are_logged(_metadata, VHOST_NET_PATH, false, false);
 }
 
 TEST(vhost_mq_logs_exactly_the_pages_rx_writes)
 {
-	rx_pages_are_logged(_metadata, VHOST_MQ_PATH, false);
+	rx_pages_are_logged(_metadata, VHOST_MQ_PATH, false, false);
 }
 
 TEST(vhost_net_logs_guest_physical_pages_under_an_iotlb)
 {
-	rx_pages_are_logged(_metadata, VHOST_NET_PATH, true);
+	rx_pages_are_logged(_metadata, VHOST_NET_PATH, true, false);
 }
 
 TEST(vhost_mq_logs_guest_physical_pages_under_an_iotlb)
 {
-	rx_pages_are_logged(_metadata, VHOST_MQ_PATH, true);
+	rx_pages_are_logged(_metadata, VHOST_MQ_PATH, true, false);
+}
+
+/* packed rings: vhost-net does not offer them, so vhost-mq alone */
+TEST(vhost_mq_logs_the_descriptors_a_packed_ring_writes_back)
+{
+	rx_pages_are_logged(_metadata, VHOST_MQ_PATH, false, true);
+}
+
+TEST(vhost_mq_logs_a_packed_ring_under_an_iotlb)
+{
+	rx_pages_are_logged(_metadata, VHOST_MQ_PATH, true, true);
 }
 
 TEST_HARNESS_MAIN

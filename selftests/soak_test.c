@@ -286,6 +286,19 @@ FIXTURE_TEARDOWN(soak)
 {
 }
 
+/* the ring layout every queue of the device uses */
+FIXTURE_VARIANT(soak) {
+	uint64_t ring;
+};
+
+FIXTURE_VARIANT_ADD(soak, split) {
+	.ring = 0,
+};
+
+FIXTURE_VARIANT_ADD(soak, packed) {
+	.ring = F(VIRTIO_F_RING_PACKED),
+};
+
 /* 10 million frames take a minute or two here, much more under KASAN */
 TEST_F_TIMEOUT(soak, millions_of_frames_both_ways_while_pairs_change, 3000)
 {
@@ -294,7 +307,6 @@ TEST_F_TIMEOUT(soak, millions_of_frames_both_ways_while_pairs_change, 3000)
 	struct pair_arg args[PAIRS];
 
 	(void)self;
-	(void)variant;
 	pthread_t rx[PAIRS], tx[PAIRS], pgt, snk;
 	unsigned long total = 10000000, rx_total, tx_total, rx_drops = 0;
 	unsigned long sink_dropped = 0, changes = 0, tap_full = 0;
@@ -323,8 +335,9 @@ TEST_F_TIMEOUT(soak, millions_of_frames_both_ways_while_pairs_change, 3000)
 	ASSERT_EQ(0, vmq_gdev_start(&s.d, s.fd, PAIRS,
 				    F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MRG_RXBUF) |
 				    F(VIRTIO_RING_F_EVENT_IDX) | F(VIRTIO_NET_F_CTRL_VQ) |
-				    F(VIRTIO_NET_F_MQ), 64 << 20, 0x40000000ULL, NUM,
-				    s.tap.fd));
+				    F(VIRTIO_NET_F_MQ) | variant->ring, 64 << 20,
+				    0x40000000ULL, NUM, s.tap.fd));
+	ASSERT_EQ(!!variant->ring, s.d.tx[0].packed && s.d.rx[PAIRS - 1].packed);
 	ASSERT_EQ(VIRTIO_NET_OK, vmq_gctrl_set_pairs(&s.d, PAIRS, 5000));
 	atomic_store(&s.active, PAIRS);
 	/* every buffer before any thread runs (the allocator is not shared) */

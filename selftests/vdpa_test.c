@@ -96,7 +96,7 @@ static unsigned int tx_collect(struct dm *m, uint32_t first, unsigned int n,
 /* ---- a 4-pair device under the guest's control ------------------------ */
 
 static void pairs_carry_traffic(struct __test_metadata *_metadata,
-				unsigned int n)
+				unsigned int n, uint64_t extra)
 {
 	unsigned int flow, a = n > 1 ? n / 2 : 1;
 	int ring[NFLOWS];
@@ -104,7 +104,8 @@ static void pairs_carry_traffic(struct __test_metadata *_metadata,
 	struct dm m;
 
 	vmq_kmsg_mark(_metadata->name, VHOST_MQ_PATH);
-	ASSERT_EQ(0, dm_start_vdpa(&m, n, F_VDPA, 256));
+	ASSERT_EQ(0, dm_start_vdpa(&m, n, F_VDPA | extra, 256));
+	EXPECT_EQ(!!extra, m.d.ctrl.packed && m.d.rx[n - 1].packed);
 	EXPECT_EQ(S_ACK_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
 		  VIRTIO_CONFIG_S_DRIVER_OK, vdpa_get_status(m.fd));
 
@@ -144,17 +145,24 @@ out:
 
 TEST(one_pair_in_vdpa_mode)
 {
-	pairs_carry_traffic(_metadata, 1);
+	pairs_carry_traffic(_metadata, 1, 0);
 }
 
 TEST(four_pairs_in_vdpa_mode)
 {
-	pairs_carry_traffic(_metadata, 4);
+	pairs_carry_traffic(_metadata, 4, 0);
 }
 
 TEST(eight_pairs_in_vdpa_mode)
 {
-	pairs_carry_traffic(_metadata, 8);
+	pairs_carry_traffic(_metadata, 8, 0);
+}
+
+#define F_PACKED	(1ULL << VIRTIO_F_RING_PACKED)
+
+TEST(four_pairs_in_vdpa_mode_on_packed_rings)
+{
+	pairs_carry_traffic(_metadata, 4, F_PACKED);
 }
 
 /* ---- control commands ------------------------------------------------- */
@@ -307,7 +315,8 @@ TEST(malformed_ctrl_chain_stops_only_the_control_vq)
  * again. Every tx frame arrives exactly once, the guest's pairs stay, a
  * command answered before is not answered again, and rx goes on.
  */
-TEST(reset_under_traffic_keeps_every_frame_and_the_pairs)
+static void reset_under_traffic(struct __test_metadata *_metadata,
+				uint64_t extra)
 {
 	struct vhost_vring_state base = { 8, 0 };
 	unsigned int dups, k;
@@ -315,7 +324,7 @@ TEST(reset_under_traffic_keeps_every_frame_and_the_pairs)
 	struct dm m;
 
 	vmq_kmsg_mark(_metadata->name, VHOST_MQ_PATH);
-	ASSERT_EQ(0, dm_start_vdpa(&m, 4, F_VDPA, 256));
+	ASSERT_EQ(0, dm_start_vdpa(&m, 4, F_VDPA | extra, 256));
 	ASSERT_EQ(VIRTIO_NET_OK, vmq_gctrl_set_pairs(&m.d, 2, WAIT_MS));
 	for (k = 0; k < 4; k++)
 		ASSERT_EQ(0, dm_post_rx(&m, k, 64));
@@ -327,10 +336,14 @@ TEST(reset_under_traffic_keeps_every_frame_and_the_pairs)
 	EXPECT_FALSE(dm_pair(&m, 0).flags & VHOST_MQ_PAIR_TX_ATTACHED);
 	/* the control vq's base survives the reset (QEMU reads it after) */
 	ASSERT_EQ(0, ioctl(m.fd, VHOST_GET_VRING_BASE, &base));
-	EXPECT_EQ(1, base.num);
+	/*
+	 * packed: avail and used positions with their wrap counters (bit
+	 * 15); the command's three descriptors took three slots
+	 */
+	EXPECT_EQ(extra ? 0x80038003U : 1U, base.num);
 	/* frames posted while stopped wait for the start */
 	ASSERT_EQ(0, tx_burst(&m, 0, 80, 20));
-	ASSERT_EQ(0, vmq_gdev_vdpa_run(&m.d, m.fd, F_VDPA));
+	ASSERT_EQ(0, vmq_gdev_vdpa_run(&m.d, m.fd, F_VDPA | extra));
 	EXPECT_EQ(100, tx_collect(&m, 0, 100, &dups));
 	EXPECT_EQ(0, dups);
 	EXPECT_EQ(60, dm_stats(&m, 1).packets);
@@ -350,6 +363,16 @@ TEST(reset_under_traffic_keeps_every_frame_and_the_pairs)
 	/* the guest rebooting: a reset, and a guest that starts from 0 */
 	ASSERT_EQ(0, vdpa_reset(m.fd));
 	dm_stop(&m);
+}
+
+TEST(reset_under_traffic_keeps_every_frame_and_the_pairs)
+{
+	reset_under_traffic(_metadata, 0);
+}
+
+TEST(reset_under_traffic_on_packed_rings)
+{
+	reset_under_traffic(_metadata, F_PACKED);
 }
 
 /* ---- status ------------------------------------------------------------ */
