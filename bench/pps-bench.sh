@@ -14,10 +14,12 @@
 #   (dir tx-uring, rx-uring) instead of IPv4 dropping / pktgen;
 #   1 pair of 64 and 1500 bytes with VIRTIO_F_ACCESS_PLATFORM, every
 #   address an IOVA of a static device IOTLB (dir tx-iotlb, rx-iotlb).
+# vhost-mq compat on packed rings (pps -P) runs the plain tx and rx rows
+# of 64 and 1500 bytes on 1 and 2 pairs (8 of the 22), beside its split.
 # Appends one line per run to OUT:
 #   pps DEVICE DIR PAIRS SIZE RUN FRAMES_PER_S GBIT_S WORKER_NS_PER_FRAME
-# DEVICE: vhost-net, vhost-mq (compat), vhost-mq-dev (device mode) or
-# vhost-mq-vdpa (vhost-vdpa mode).
+# DEVICE: vhost-net, vhost-mq (compat), vhost-mq-dev (device mode),
+# vhost-mq-vdpa (vhost-vdpa mode) or vhost-mq-packed (compat, packed rings).
 set -u
 runs=3
 secs=3
@@ -39,15 +41,17 @@ workloads=${PPS_WORKLOADS:-"tx:1:64 tx:1:512 tx:1:1500 tx:1:9000 tx:2:64 tx:4:64
 rx:1:64 rx:1:512 rx:1:1500 rx:1:9000 rx:2:64 rx:4:64 rx:2:1500
 tx-uring:1:64 tx-uring:1:1500 rx-uring:1:64 rx-uring:1:1500
 tx-iotlb:1:64 tx-iotlb:1:1500 rx-iotlb:1:64 rx-iotlb:1:1500"}
-devices="vhost-net vhost-mq vhost-mq-dev vhost-mq-vdpa"
+devices="vhost-net vhost-mq vhost-mq-dev vhost-mq-vdpa vhost-mq-packed"
 # vhost-vdpa mode on the plain tx and rx rows only (14 of the 22)
 plain=$(echo "$workloads" | tr ' ' '\n' | grep -c '^[rt]x:')
-total=$((($(echo $workloads | wc -w) * 3 + plain) * runs))
+# packed rings on those of 64 and 1500 bytes, 1 and 2 pairs
+npacked=$(echo "$workloads" | tr ' ' '\n' | grep -Ec '^[rt]x:[12]:(64|1500)$')
+total=$((($(echo $workloads | wc -w) * 3 + plain + npacked) * runs))
 done_n=0
 status=0
 run=1
 while [ $run -le "$runs" ]; do
-	# run r starts with device r (mod 4)
+	# run r starts with device r (mod 5)
 	order=$devices
 	i=1
 	while [ $i -lt $run ]; do
@@ -64,11 +68,16 @@ while [ $run -le "$runs" ]; do
 			vhost-mq-vdpa:tx | vhost-mq-vdpa:rx) ;;
 			vhost-mq-vdpa:*) continue ;;
 			esac
+			case $d:$dir:$pairs:$size in
+			vhost-mq-packed:[rt]x:[12]:64 | vhost-mq-packed:[rt]x:[12]:1500) ;;
+			vhost-mq-packed:*) continue ;;
+			esac
 			case $d in
 			vhost-net) args="-d /dev/vhost-net -m compat" ;;
 			vhost-mq) args="-d /dev/vhost-mq -m compat" ;;
 			vhost-mq-dev) args="-d /dev/vhost-mq -m device" ;;
 			vhost-mq-vdpa) args="-d /dev/vhost-mq -m vdpa" ;;
+			vhost-mq-packed) args="-d /dev/vhost-mq -m compat -P" ;;
 			esac
 			case $dir in
 			tx) args="$args -r tx" ;;

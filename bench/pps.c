@@ -35,7 +35,8 @@
  * Prints one line of key=value: frames/s in all and per pair and Gbit/s
  * of frame bytes, measured on the used rings over the interval (after
  * one second of warmup), and the CPU the workers and the whole machine
- * used, with the workers' CPU time per frame.
+ * used, with the workers' CPU time per frame. -P: packed rings
+ * (VIRTIO_F_RING_PACKED) on every queue instead of split ones.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -436,7 +437,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: pps [-d DEV] [-m compat|device|vdpa] [-p PAIRS] "
 		"[-r tx|rx] [-g pktgen|uring] [-k drop|uring] [-s BYTES] "
-		"[-t SECONDS] [-b BUSYLOOP_US] [-a] [-i]\n");
+		"[-t SECONDS] [-b BUSYLOOP_US] [-a] [-i] [-P]\n");
 	exit(2);
 }
 
@@ -460,11 +461,12 @@ int main(int argc, char **argv)
 	double t0, t1;
 	int c, r, fd;
 
-	while ((c = getopt(argc, argv, "ab:d:g:ik:m:p:r:s:t:")) != -1) {
+	while ((c = getopt(argc, argv, "ab:d:g:ik:m:Pp:r:s:t:")) != -1) {
 		switch (c) {
 		case 'a': pin = true; break;
 		/* VIRTIO_F_ACCESS_PLATFORM, memory mapped by one IOTLB entry */
 		case 'i': features |= 1ULL << VIRTIO_F_ACCESS_PLATFORM; break;
+		case 'P': features |= 1ULL << VIRTIO_F_RING_PACKED; break;
 		case 'b': busy_us = atoi(optarg); break;
 		case 'd': path = optarg; break;
 		case 'g': gen = optarg; break;

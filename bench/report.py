@@ -26,6 +26,8 @@ DEV_NAMES = {
 # vhost-mq's device mode again, set up through its vhost-vdpa frontend as
 # QEMU 7.2 does (every address an IOVA): the plain tx and rx rows only
 VDPA = "vhost-mq-vdpa"
+# vhost-mq compat on packed rings: tx and rx of 64 and 1500 B, 1 and 2 pairs
+PACKED = "vhost-mq-packed"
 BACKENDS = ["vhost-mq", "vhost-net", "off"]
 BACKEND_NAMES = {
     "vhost-mq": "vhost-mq",
@@ -157,6 +159,34 @@ def pps_tables(pps):
                          med(pps[("vhost-net", d + "-iotlb", 1, s)]["fps"]))
             if any(c != "-" for c in cells):
                 out.append("| %s | %d | %s | %s |" % (d, s, " | ".join(cells), both))
+    out.append("")
+    out += packed_table(pps)
+    return out
+
+
+def packed_table(pps):
+    """vhost-mq compat on packed rings against its split rings and vhost-net's."""
+    rows = sorted({k[1:] for k in pps if k[0] == PACKED},
+                  key=lambda w: (w[0], w[1], w[2]))
+    if not rows:
+        return []
+    out = ["Packed rings (VIRTIO_F_RING_PACKED, vhost-mq compat; vhost-net has none): "
+           "frames/s and the workers' CPU per frame against vhost-mq's split rings "
+           "and vhost-net's (target: tx 64 B worker ns/frame packed at most 0.75x "
+           "of split):", ""]
+    out.append("| direction | pairs | frame B | vhost-mq packed frames/s | / vhost-mq split | "
+               "/ vhost-net | worker ns/frame (packed / split / net) | ns packed / split | runs |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for w in rows:
+        d, p, sz = w
+        f = {dev: med(pps[(dev,) + w]["fps"]) for dev in (PACKED, "vhost-mq", "vhost-net")}
+        ns = {dev: med(pps[(dev,) + w]["ns"]) for dev in (PACKED, "vhost-mq", "vhost-net")}
+        runs = len(pps[(PACKED,) + w]["fps"])
+        out.append("| %s | %d | %d | %s (%s) | **%s** | %s | %s / %s / %s | **%s** | %d |" % (
+            d, p, sz, fmt(f[PACKED]), spread(pps[(PACKED,) + w]["fps"]),
+            ratio(f[PACKED], f["vhost-mq"]), ratio(f[PACKED], f["vhost-net"]),
+            fmt(ns[PACKED]), fmt(ns["vhost-mq"]), fmt(ns["vhost-net"]),
+            ratio(ns[PACKED], ns["vhost-mq"]), runs))
     out.append("")
     return out
 

@@ -28,9 +28,10 @@ part_meta() {
 
 if [ "$only" != e2e ]; then
 	rm -f "$res/pps.txt"
-	# 22 workloads on 3 devices, 14 of them on vhost-vdpa mode too
-	echo "[bench] packet rates: 22 workloads x 3 devices + 14 in vhost-vdpa mode, x $runs runs of ${secs}s (about $((80 * runs * (secs + 2) / 60 + 1)) min)"
-	VM_TIMEOUT=$((80 * runs * (secs + 10) + 300)) VM_JOBDIR=$res/pps-vm \
+	# 22 workloads on 3 devices, 14 of them on vhost-vdpa mode too and 8
+	# on packed rings
+	echo "[bench] packet rates: 22 workloads x 3 devices + 14 in vhost-vdpa mode + 8 on packed rings, x $runs runs of ${secs}s (about $((88 * runs * (secs + 2) / 60 + 1)) min)"
+	VM_TIMEOUT=$((88 * runs * (secs + 10) + 300)) VM_JOBDIR=$res/pps-vm \
 		qemu-glue/vm-run.sh "sh bench/pps-bench.sh -r $runs -t $secs \$JOBDIR/pps.txt" ||
 		status=1
 	cp "$res/pps-vm/pps.txt" "$res/pps.txt" 2>/dev/null || true

@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e.sh [-a ACCEL] [-d DEVICE] [-i IOMMU] [-m MODE] [-n] [-q PAIRS] [-s "STAGES"] [-t SECONDS]: an unmodified
+# e2e.sh [-a ACCEL] [-d DEVICE] [-i IOMMU] [-m MODE] [-n] [-p] [-q PAIRS] [-s "STAGES"] [-t SECONDS]: an unmodified
 # QEMU, started through vhost-mq-qemu, boots a guest (the rig's Debian
 # kernel, an initramfs of busybox, ethtool, ip and iperf3, a 9p share for
 # the script and the results) with a PAIRS-queue virtio-net (mq=on) on a multiqueue tap served
@@ -18,7 +18,9 @@
 # with the rebooted guest's traffic checked, QEMU killed and nothing of
 # it left in the module). -n: the NIC has mq=off, so the guest has one
 # pair on the PAIRS-queue tap (STAGES must be "1"; in device mode the
-# frames of the tap's other queues must fold onto pair 0). Prints TAP lines, then a
+# frames of the tap's other queues must fold onto pair 0). -p: the NIC has
+# packed=on (virtio 1.1 packed rings), and the guest must have negotiated
+# them (bit 34 of its features). Prints TAP lines, then a
 # per-pair table per stage. Runs inside the rig VM, as root. Link-local
 # addresses only: 169.254.77.1 (the VM's tap) and .2 (the guest).
 # Progress lines (+seconds since QEMU started) go out as it runs; on a
@@ -34,17 +36,19 @@ accel=tcg,thread=multi
 iommu=none
 mode=compat
 mq=on
-while getopts a:d:i:m:nq:s:t: o; do
+packed=off
+while getopts a:d:i:m:npq:s:t: o; do
 	case $o in
 	a) accel=$OPTARG ;;
 	d) dev=$OPTARG ;;
 	i) iommu=$OPTARG ;;
 	m) mode=$OPTARG ;;
 	n) mq=off ;;
+	p) packed=on ;;
 	q) pairs=$OPTARG ;;
 	s) stages=$OPTARG ;;
 	t) secs=$OPTARG ;;
-	*) echo "usage: $0 [-a ACCEL] [-d DEVICE] [-i none|viommu|platform] [-m compat|device] [-n] [-q PAIRS] [-s STAGES] [-t SECONDS]" >&2
+	*) echo "usage: $0 [-a ACCEL] [-d DEVICE] [-i none|viommu|platform] [-m compat|device] [-n] [-p] [-q PAIRS] [-s STAGES] [-t SECONDS]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -65,6 +69,10 @@ if [ $mq = off ]; then
 	gpairs=1
 	[ "$stages" = 1 ] || { echo "e2e.sh: -n needs -s 1" >&2; exit 2; }
 	name="$name+mq=off"
+fi
+if [ $packed = on ]; then
+	nic="$nic,packed=on"
+	name="$name+packed"
 fi
 case $iommu in
 none) machine='' append='' ;;
@@ -418,6 +426,10 @@ check $? "the wrapper created tap $tap and QEMU runs"
 wait_for "$S/up" 300
 check $? "the guest booted and brought eth0 up"
 echo "# $name: guest up $(elapsed)s after QEMU started"
+if [ $packed = on ]; then
+	[ "$(cut -c35 "$S/features")" = 1 ]
+	check $? "the guest negotiated packed rings (features: $(cat "$S/features"))"
+fi
 if [ "$iommu" != none ]; then
 	[ "$(cut -c34 "$S/features")" = 1 ]
 	check $? "the guest negotiated ACCESS_PLATFORM"
