@@ -283,6 +283,16 @@ static uint64_t chain_errors(FIXTURE_DATA(hg) *self, int dir, int why)
 	return why < 0 ? s.errors : s.chain_errors[why];
 }
 
+/* vhost-mq's count of handler runs on vring @dir */
+static uint64_t wakeups(FIXTURE_DATA(hg) *self, int dir)
+{
+	struct vhost_mq_vring_stats s = { .index = dir };
+
+	if (ioctl(self->fd, VHOST_MQ_GET_VRING_STATS, &s))
+		return ~0ULL;
+	return s.wakeups;
+}
+
 static uint64_t drops(FIXTURE_DATA(hg) *self, int dir, int why)
 {
 	struct vhost_mq_vring_stats s = { .index = dir };
@@ -1315,8 +1325,14 @@ TEST_F(hg, rx_frame_larger_than_all_posted_buffers_waits)
 	/* mergeable: the device waits for more buffers, no error */
 	EXPECT_EQ(-1, used_wait(self, RX, 0, NULL, NONE_MS));
 	EXPECT_FALSE(err_fired(self, RX, 0));
-	if (variant->ours)
+	if (variant->ours) {
+		uint64_t w = wakeups(self, RX);
+
 		EXPECT_EQ(0, drops(self, RX, VHOST_MQ_DROP_TOO_BIG));
+		/* and waits asleep, not retrying the frame */
+		usleep(NONE_MS * 1000);
+		EXPECT_GE(w + 1, wakeups(self, RX)) TH_LOG("the worker spins");
+	}
 	/* more room comes: the frame lands across both */
 	{
 		unsigned char *more;
@@ -1793,6 +1809,76 @@ TEST_F(pk, chains_across_the_end_of_the_ring_lap_after_lap)
 	}
 	EXPECT_EQ(0, chain_errors(&self->h, TX, -1));
 	EXPECT_EQ(0, chain_errors(&self->h, RX, -1));
+}
+
+/*
+ * rx: a frame larger than the one buffer posted (mergeable) waits for
+ * more, asleep: the device gives the buffer back and asks to be kicked
+ * for the slot after it (not for the one it gave back, which would wake
+ * it at once, again and again); more room comes, the frame lands across
+ * both buffers.
+ */
+TEST_F(pk, rx_frame_larger_than_the_posted_buffer_waits_asleep)
+{
+	struct vmq_gvq *rx = ring(&self->h, RX);
+	unsigned char *small = galloc(&self->h, 16, 16), *more;
+	struct pd d = { gpa(&self->h, small), 16, VRING_DESC_F_WRITE };
+	uint32_t l1 = 0, l2 = 0;
+	uint64_t w;
+
+	pchain(self, RX, &d, 1, 5, 0);
+	rx_send(&self->h, 71);
+	EXPECT_EQ(-1, pused(self, RX, 1, NULL, NONE_MS));
+	EXPECT_FALSE(err_fired(&self->h, RX, 0));
+	EXPECT_EQ(0, drops(&self->h, RX, VHOST_MQ_DROP_TOO_BIG));
+	w = wakeups(&self->h, RX);
+	usleep(NONE_MS * 1000);
+	EXPECT_GE(w + 1, wakeups(&self->h, RX)) TH_LOG("the worker spins");
+	/* EVENT_IDX: kick me when the slot past the small buffer comes */
+	EXPECT_EQ(VRING_PACKED_EVENT_FLAG_DESC,
+		  __atomic_load_n(&rx->device->flags, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(self->pos[RX], rx->device->off_wrap);
+	more = galloc(&self->h, 2048, 16);
+	d = (struct pd){ gpa(&self->h, more), 2048, VRING_DESC_F_WRITE };
+	pchain(self, RX, &d, 1, 6, 0);
+	ASSERT_EQ(5, pused(self, RX, 1, &l1, WAIT_MS));
+	ASSERT_EQ(6, pused(self, RX, 1, &l2, WAIT_MS));
+	EXPECT_EQ(16, l1);
+	EXPECT_EQ(HDR + FRAME - 16, l2);
+	vmq_frame_fill(self->h.frame, FRAME, 71);
+	EXPECT_EQ(0, memcmp(small + HDR, self->h.frame, 4));
+	EXPECT_EQ(0, memcmp(more, self->h.frame + 4, FRAME - 4));
+	EXPECT_EQ(0, chain_errors(&self->h, RX, -1));
+}
+
+/*
+ * The VMM changes the ring layout (RING_PACKED) while the rings run:
+ * refused with EBUSY, the rings go on; with no backend attached it may.
+ */
+TEST_F(pk, vmm_switches_the_layout_of_running_rings)
+{
+	uint64_t split = FEATURES, packed = FEATURES | F(VIRTIO_F_RING_PACKED);
+
+	EXPECT_EQ(-1, ioctl(self->h.fd, VHOST_SET_FEATURES, &split));
+	EXPECT_EQ(EBUSY, errno);
+	/* one ring detached, the other still runs: still refused */
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->h.fd, TX, -1));
+	EXPECT_EQ(-1, ioctl(self->h.fd, VHOST_SET_FEATURES, &split));
+	EXPECT_EQ(EBUSY, errno);
+	/* the same layout is no change (QEMU's LOG_ALL on migration) */
+	EXPECT_EQ(0, ioctl(self->h.fd, VHOST_SET_FEATURES, &packed));
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->h.fd, TX, self->h.tap.fd[0]));
+	EXPECT_TRUE(ptx_works(self, 40, 7));
+	EXPECT_TRUE(prx_works(self, 41, 7));
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->h.fd, TX, -1));
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->h.fd, RX, -1));
+	EXPECT_EQ(0, ioctl(self->h.fd, VHOST_SET_FEATURES, &split));
+	EXPECT_EQ(0, ioctl(self->h.fd, VHOST_SET_FEATURES, &packed));
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->h.fd, TX, self->h.tap.fd[0]));
+	ASSERT_EQ(0, vmq_vhost_set_backend(self->h.fd, RX, self->h.tap.fd[0]));
+	EXPECT_TRUE(ptx_works(self, 42, 8));
+	EXPECT_TRUE(prx_works(self, 43, 8));
+	EXPECT_EQ(0, chain_errors(&self->h, TX, -1));
 }
 
 /* Garbage in both event areas: frames still move. */

@@ -244,6 +244,23 @@ static bool vmq_dev_mem_ok(struct vmq_dev *dev, const struct vmq_mem *mem,
 	return true;
 }
 
+/* Has any vring a backend? (Backends attach under dev->mutex.) */
+static bool vmq_dev_running(struct vmq_dev *dev)
+{
+	unsigned int i;
+	bool running = false;
+
+	lockdep_assert_held(&dev->mutex);
+	for (i = 0; i < dev->nvqs && !running; i++) {
+		struct vmq_vq *vq = vmq_dev_vq(dev, i);
+
+		mutex_lock(&vq->mutex);
+		running = !!vq->backend;
+		mutex_unlock(&vq->mutex);
+	}
+	return running;
+}
+
 /* What VHOST_GET_FEATURES offers: the control vq only in device mode. */
 u64 vmq_dev_features(struct vmq_dev *dev)
 {
@@ -288,7 +305,11 @@ static int vmq_dev_set_iotlb(struct vmq_dev *dev, bool on)
 	return err;
 }
 
-/* EOPNOTSUPP for a bit not offered, EINVAL for MQ without CTRL_VQ. */
+/*
+ * EOPNOTSUPP for a bit not offered, EINVAL for MQ without CTRL_VQ, EBUSY
+ * for a change of ring layout (RING_PACKED) while a ring runs: a ring
+ * keeps the layout it was attached with.
+ */
 int vmq_dev_set_features(struct vmq_dev *dev, u64 features)
 {
 	unsigned int i;
@@ -296,6 +317,9 @@ int vmq_dev_set_features(struct vmq_dev *dev, u64 features)
 	lockdep_assert_held(&dev->mutex);
 	if (features & ~vmq_dev_features(dev))
 		return -EOPNOTSUPP;
+	if (((features ^ dev->acked_features) &
+	     (1ULL << VIRTIO_F_RING_PACKED)) && vmq_dev_running(dev))
+		return -EBUSY;
 	/* the spec's rule: MQ is meaningless without the control vq */
 	if ((features & (1ULL << VIRTIO_NET_F_MQ)) &&
 	    !(features & (1ULL << VIRTIO_NET_F_CTRL_VQ)))

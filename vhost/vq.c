@@ -351,8 +351,8 @@ static void vmq_vq_log_signal(struct vmq_vq *vq)
 
 /*
  * A packed ring's device area: kicks off (DISABLE), on (ENABLE), or with
- * EVENT_IDX once the guest makes our next position available (DESC).
- * One 4-byte write, the position with the flags.
+ * EVENT_IDX once the guest makes available the slot past those we have
+ * seen (DESC). One 4-byte write, the position with the flags.
  */
 static int vmq_packed_put_event(struct vmq_vq *vq)
 {
@@ -363,7 +363,7 @@ static int vmq_packed_put_event(struct vmq_vq *vq)
 		flags = VMQ_PACKED_EVENT_DISABLE;
 	else if (vmq_vq_has(vq, VIRTIO_RING_F_EVENT_IDX))
 		flags = VMQ_PACKED_EVENT_DESC;
-	ev[0] = cpu_to_vq16(vq->last_avail_idx);
+	ev[0] = cpu_to_vq16(vq->avail_idx);
 	ev[1] = cpu_to_vq16(flags);
 	return vmq_ring_write(vq, VMQ_RING_USED, 0, ev, sizeof(ev));
 }
@@ -589,10 +589,6 @@ bool vmq_vq_start_run(struct vmq_vq *vq)
 }
 
 /*
- * A backend is attaching: write our flags and take the used index the
- * guest's ring starts from.
- */
-/*
  * The packed ring's part of an attach: its positions must fit the ring
  * (a packed ring has at most 2^15 entries: 15 bits of index), the id
  * bitmap and the history of taken chains exist and are empty, and the
@@ -603,7 +599,9 @@ static int vmq_packed_init_access(struct vmq_vq *vq)
 {
 	if (vq->num > VMQ_PACKED_MAX_NUM ||
 	    !vmq_packed_pos_valid(vq->last_avail_idx, vq->num) ||
-	    !vmq_packed_pos_valid(vq->last_used_idx, vq->num))
+	    !vmq_packed_pos_valid(vq->last_used_idx, vq->num) ||
+	    vmq_packed_dist(vq->last_used_idx, vq->last_avail_idx,
+			    vq->num) > vq->num)
 		return -EINVAL;
 	if (!vq->ids)
 		vq->ids = bitmap_zalloc(VMQ_PACKED_MAX_NUM, GFP_KERNEL_ACCOUNT);
@@ -614,6 +612,7 @@ static int vmq_packed_init_access(struct vmq_vq *vq)
 		return -ENOMEM;
 	bitmap_zero(vq->ids, vq->num);
 	vq->ntaken = 0;
+	vq->avail_idx = vq->last_avail_idx;
 	/* the device area must be mapped already, as a split used header */
 	if (vq->iotlb) {
 		struct iovec iov;
@@ -631,6 +630,10 @@ static int vmq_packed_init_access(struct vmq_vq *vq)
 	return 0;
 }
 
+/*
+ * A backend is attaching: write our flags and take the used index the
+ * guest's ring starts from.
+ */
 int vmq_vq_init_access(struct vmq_vq *vq)
 {
 	u16 idx;
@@ -676,6 +679,9 @@ struct vmq_chain_env {
 	unsigned int descs;	/* descriptors read */
 	/* the indirect table being read, translated once */
 	struct vring_desc __user *ind;	/* NULL: not in one piece */
+	/* a packed chain's first descriptor, read with its flags */
+	bool have_first;
+	struct vmq_desc first;
 };
 
 /*
@@ -729,6 +735,12 @@ static int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
 	struct vring_desc raw;
 
 	env->descs++;
+	if (env->have_first) {
+		/* the walk starts where vmq_packed_take() read */
+		env->have_first = false;
+		*desc = env->first;
+		return VMQ_CHAIN_OK;
+	}
 	if (likely(table))
 		return vmq_read_user_desc(table + i, desc, env->packed);
 	if (vmq_pieces_access(env->vq, VMQ_RING_DESC, i * sizeof(raw), &raw,
@@ -935,21 +947,73 @@ static int vmq_split_take(struct vmq_vq *vq, struct vmq_chain_env *env,
 }
 
 /*
- * What a packed ring holds at our next position (enum vmq_packed_state),
- * or -EFAULT after stopping the vring.
+ * What a packed ring holds at position @pos (enum vmq_packed_state), or
+ * -EFAULT after stopping the vring.
  */
-static int vmq_packed_peek(struct vmq_vq *vq)
+static int vmq_packed_peek(struct vmq_vq *vq, u16 pos)
 {
-	u32 off = vmq_packed_idx(vq->last_avail_idx) *
-		  sizeof(struct vring_packed_desc) + VMQ_PACKED_DESC_FLAGS;
+	u32 off = vmq_packed_idx(pos) * sizeof(struct vring_packed_desc) +
+		  VMQ_PACKED_DESC_FLAGS;
 	u16 flags;
 
 	if (vmq_ring_get16(vq, VMQ_RING_DESC, off, &flags)) {
 		vmq_vq_fault(vq, "descriptor ring unreadable");
 		return -EFAULT;
 	}
-	return vmq_packed_state(flags,
-				vmq_packed_wrap(vq->last_avail_idx));
+	return vmq_packed_state(flags, vmq_packed_wrap(pos));
+}
+
+/*
+ * The descriptor at our next position, whole when it is available: its
+ * flags first, then (after a read barrier: pairs with the guest's write
+ * barrier before it sets them) the rest, in one user access window.
+ * Returns its enum vmq_packed_state, or -EFAULT after stopping the vring.
+ */
+static int vmq_packed_read_head(struct vmq_vq *vq, struct vmq_desc *desc)
+{
+	struct vring_packed_desc __user *d = vq->ring[VMQ_RING_DESC];
+	u32 i = vmq_packed_idx(vq->last_avail_idx);
+	struct vring_packed_desc raw;
+	int r;
+
+	if (unlikely(!d)) {
+		/* scattered: the flags, then the descriptor piece by piece */
+		r = vmq_packed_peek(vq, vq->last_avail_idx);
+		if (r != VMQ_PACKED_AVAIL)
+			return r;
+		/* the descriptor after the flags that made it available */
+		smp_rmb();
+		if (vmq_pieces_access(vq, VMQ_RING_DESC, i * sizeof(raw), &raw,
+				      sizeof(raw), VMQ_PIECES_READ))
+			goto fault;
+	} else {
+		if (!user_access_begin(d + i, sizeof(*d)))
+			goto fault;
+		unsafe_get_user(raw.flags, &d[i].flags, efault);
+		r = vmq_packed_state(le16_to_cpu(raw.flags),
+				     vmq_packed_wrap(vq->last_avail_idx));
+		if (r != VMQ_PACKED_AVAIL) {
+			user_access_end();
+			return r;
+		}
+		/* the descriptor after the flags that made it available */
+		smp_rmb();
+		unsafe_get_user(raw.addr, &d[i].addr, efault);
+		unsafe_get_user(raw.len, &d[i].len, efault);
+		unsafe_get_user(raw.id, &d[i].id, efault);
+		user_access_end();
+	}
+	desc->addr = le64_to_cpu(raw.addr);
+	desc->len = le32_to_cpu(raw.len);
+	desc->flags = le16_to_cpu(raw.flags);
+	desc->id = le16_to_cpu(raw.id);
+	return VMQ_PACKED_AVAIL;
+
+efault:
+	user_access_end();
+fault:
+	vmq_vq_fault(vq, "descriptor ring unreadable");
+	return -EFAULT;
 }
 
 /*
@@ -966,18 +1030,14 @@ static int vmq_packed_take(struct vmq_vq *vq, struct vmq_chain_env *env,
 	u32 n = 0;
 	int r;
 
-	r = vmq_packed_peek(vq);
+	r = vmq_packed_read_head(vq, &env->first);
 	if (r == VMQ_PACKED_EMPTY || r < 0)
 		return r;
 	if (r == VMQ_PACKED_INCONSISTENT) {
 		vmq_vq_error(vq, VMQ_CHAIN_PACKED_FLAGS);
 		return -EINVAL;
 	}
-	/*
-	 * The descriptors only after the flags that make them available:
-	 * pairs with the guest's write barrier before the first one's flags.
-	 */
-	smp_rmb();
+	env->have_first = true;
 	r = vmq_vq_walked(vq, env,
 			  vmq_packed_chain_walk(env, vmq_packed_idx(pos),
 						vq->num, found, &chain->head,
@@ -997,6 +1057,11 @@ static int vmq_packed_take(struct vmq_vq *vq, struct vmq_chain_env *env,
 	vq->ntaken = vq->ntaken + 1 == VMQ_HEADS_MAX ? 0 : vq->ntaken + 1;
 	chain->ndescs = n;
 	vq->last_avail_idx = vmq_packed_add(pos, n, vq->num);
+	/* seen up to here, unless chains given back reached further */
+	if (pos == vq->avail_idx ||
+	    vmq_packed_dist(pos, vq->last_avail_idx, vq->num) >
+	    vmq_packed_dist(pos, vq->avail_idx, vq->num))
+		vq->avail_idx = vq->last_avail_idx;
 	return 1;
 }
 
@@ -1061,7 +1126,8 @@ bool vmq_vq_avail_empty(struct vmq_vq *vq)
 	u16 idx;
 
 	if (vmq_vq_packed(vq))
-		return vmq_packed_peek(vq) <= VMQ_PACKED_EMPTY;
+		return vmq_packed_peek(vq, vq->last_avail_idx) <=
+		       VMQ_PACKED_EMPTY;
 	if (vq->avail_idx != vq->last_avail_idx)
 		return false;
 	if (vmq_ring_get16(vq, VMQ_RING_AVAIL, VMQ_AVAIL_IDX, &idx))
@@ -1121,8 +1187,12 @@ bool vmq_vq_enable_notify(struct vmq_vq *vq)
 	 * ring: between a descriptor's flags and our device area).
 	 */
 	smp_mb();
+	/*
+	 * A packed ring: new buffers past those seen (a frame that did not
+	 * fit gave back chains, still there: waking for them would spin).
+	 */
 	if (vmq_vq_packed(vq))
-		return vmq_packed_peek(vq) > VMQ_PACKED_EMPTY;
+		return vmq_packed_peek(vq, vq->avail_idx) > VMQ_PACKED_EMPTY;
 	if (vmq_ring_get16(vq, VMQ_RING_AVAIL, VMQ_AVAIL_IDX, &idx)) {
 		vmq_vq_fault(vq, "avail idx unreadable");
 		return false;
@@ -1235,6 +1305,81 @@ static u32 vmq_packed_used_off(u16 pos)
 	       VMQ_PACKED_DESC_LEN;
 }
 
+/* what a used entry writes of a slot: len, id, flags */
+#define VMQ_PACKED_USED_SIZE	8U
+
+/* The batch of used entries of a scattered ring, entry by entry. */
+static int vmq_packed_write_used_pieces(struct vmq_vq *vq, unsigned int n)
+{
+	u16 pos = vq->last_used_idx;
+	struct {
+		__virtio32 len;
+		__virtio16 id;
+		__virtio16 flags;
+	} __packed u;
+	unsigned int i;
+	u32 e;
+
+	for (i = 0; i < n; i++) {
+		e = vq32_to_cpu(vq->heads[i].id);
+		u.len = vq->heads[i].len;
+		u.id = cpu_to_vq16(e & 0xffff);
+		u.flags = cpu_to_vq16(vmq_packed_used_flags_at(pos));
+		if (vmq_ring_write(vq, VMQ_RING_DESC, vmq_packed_used_off(pos),
+				   &u, i ? sizeof(u) : offsetof(typeof(u), flags)))
+			return -EFAULT;
+		pos = vmq_packed_add(pos, e >> 16, vq->num);
+	}
+	/* every entry's len and id before the first one's flags */
+	smp_wmb();
+	pos = vq->last_used_idx;
+	return vmq_ring_put16(vq, VMQ_RING_DESC,
+			      vmq_packed_used_off(pos) + offsetof(typeof(u), flags),
+			      vmq_packed_used_flags_at(pos));
+}
+
+/*
+ * The batch of used entries, over the first slot of each chain: each
+ * one's len, id and (but the first's) flags, then after a write barrier
+ * the first one's flags, which publish all of them. In place, in one user
+ * access window.
+ */
+static int vmq_packed_write_used(struct vmq_vq *vq, unsigned int n)
+{
+	struct vring_packed_desc __user *d = vq->ring[VMQ_RING_DESC];
+	u16 pos = vq->last_used_idx;
+	unsigned int i;
+	__le16 flags;
+	u32 e, slot;
+
+	if (unlikely(!d))
+		return vmq_packed_write_used_pieces(vq, n);
+	if (!user_access_begin(d, vq->num * sizeof(*d)))
+		return -EFAULT;
+	for (i = 0; i < n; i++) {
+		e = vq32_to_cpu(vq->heads[i].id);
+		slot = vmq_packed_idx(pos);
+		unsafe_put_user(cpu_to_le32(vq32_to_cpu(vq->heads[i].len)),
+				&d[slot].len, fault);
+		unsafe_put_user(cpu_to_le16(e & 0xffff), &d[slot].id, fault);
+		flags = cpu_to_le16(vmq_packed_used_flags_at(pos));
+		if (i)
+			unsafe_put_user(flags, &d[slot].flags, fault);
+		pos = vmq_packed_add(pos, e >> 16, vq->num);
+	}
+	/* every entry's len and id before the first one's flags */
+	smp_wmb();
+	pos = vq->last_used_idx;
+	flags = cpu_to_le16(vmq_packed_used_flags_at(pos));
+	unsafe_put_user(flags, &d[vmq_packed_idx(pos)].flags, fault);
+	user_access_end();
+	return 0;
+
+fault:
+	user_access_end();
+	return -EFAULT;
+}
+
 /*
  * A packed ring's used entries go over the first slot of each chain: its
  * len, id and flags (the lap's AVAIL and USED). The first entry's flags
@@ -1244,39 +1389,24 @@ static u32 vmq_packed_used_off(u16 pos)
 static void vmq_packed_publish(struct vmq_vq *vq)
 {
 	unsigned int n = vq->nheads, i;
-	u16 pos = vq->last_used_idx, first = pos;
-	struct {
-		__virtio32 len;
-		__virtio16 id;
-		__virtio16 flags;
-	} __packed u;
+	u16 pos, first = vq->last_used_idx;
 	u32 e;
 
 	vq->nheads = 0;
-	for (i = 0; i < n; i++) {
+	if (vmq_packed_write_used(vq, n))
+		goto fault;
+	for (i = 0, pos = first; i < n; i++) {
 		e = vq32_to_cpu(vq->heads[i].id);
-		u.len = vq->heads[i].len;
-		u.id = cpu_to_vq16(e & 0xffff);
-		u.flags = cpu_to_vq16(vmq_packed_used_flags(vmq_packed_wrap(pos)));
-		if (vmq_ring_write(vq, VMQ_RING_DESC, vmq_packed_used_off(pos),
-				   &u, i ? sizeof(u) : offsetof(typeof(u), flags)))
-			goto fault;
 		__clear_bit(e & 0xffff, vq->ids);
 		pos = vmq_packed_add(pos, e >> 16, vq->num);
 	}
-	/* every entry's len and id before the first one's flags */
-	smp_wmb();
-	if (vmq_ring_put16(vq, VMQ_RING_DESC,
-			   vmq_packed_used_off(first) + offsetof(typeof(u), flags),
-			   vmq_packed_used_flags(vmq_packed_wrap(first))))
-		goto fault;
 	vq->last_used_idx = pos;
 	if (vq->log_used) {
 		/* entries before log */
 		smp_wmb();
 		for (i = 0, pos = first; i < n; i++) {
 			if (vmq_packed_log_desc(vq, vmq_packed_used_off(pos),
-						sizeof(u)))
+						VMQ_PACKED_USED_SIZE))
 				goto log_fault;
 			pos = vmq_packed_add(pos,
 					     vq32_to_cpu(vq->heads[i].id) >> 16,

@@ -132,7 +132,8 @@ struct vmq_vq {
 	/*
 	 * Cursors, in ring index space (free-running u16); on a packed ring
 	 * positions instead (virtio/packed_ring.h: index, wrap counter in
-	 * bit 15), and avail_idx is not used.
+	 * bit 15), where avail_idx is the position past the chains seen (a
+	 * discard does not move it back): what we ask to be kicked for.
 	 */
 	u16 last_avail_idx;		/* next entry we consume */
 	u16 avail_idx;			/* guest's avail idx, last read */

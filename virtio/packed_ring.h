@@ -145,6 +145,12 @@ static inline u16 vmq_packed_used_flags(bool wrap)
 	return wrap ? VMQ_PACKED_F_AVAIL | VMQ_PACKED_F_USED : 0;
 }
 
+/* The flags of a used descriptor written at position @pos. */
+static inline u16 vmq_packed_used_flags_at(u16 pos)
+{
+	return vmq_packed_used_flags(vmq_packed_wrap(pos));
+}
+
 /*
  * EVENT_IDX on a packed ring: notify when the other side's event position
  * @event lies in the slots published since the last notification,
