@@ -612,6 +612,8 @@ static int vmq_packed_init_access(struct vmq_vq *vq)
 		return -ENOMEM;
 	bitmap_zero(vq->ids, vq->num);
 	vq->ntaken = 0;
+	vq->held = vmq_packed_dist(vq->last_used_idx, vq->last_avail_idx,
+				   vq->num);
 	vq->avail_idx = vq->last_avail_idx;
 	/* the device area must be mapped already, as a split used header */
 	if (vq->iotlb) {
@@ -1044,7 +1046,8 @@ static int vmq_packed_take(struct vmq_vq *vq, struct vmq_chain_env *env,
 						&n));
 	if (r < 0)
 		return r;
-	if (vmq_packed_dist(vq->last_used_idx, pos, vq->num) + n > vq->num) {
+	/* the slots from our used position on to the chain's end */
+	if (vq->held + n > vq->num) {
 		vmq_vq_error(vq, VMQ_CHAIN_AVAIL_IDX);
 		return -EINVAL;
 	}
@@ -1056,6 +1059,7 @@ static int vmq_packed_take(struct vmq_vq *vq, struct vmq_chain_env *env,
 	vq->taken[vq->ntaken] = chain->head | n << 16;
 	vq->ntaken = vq->ntaken + 1 == VMQ_HEADS_MAX ? 0 : vq->ntaken + 1;
 	chain->ndescs = n;
+	vq->held += n;
 	vq->last_avail_idx = vmq_packed_add(pos, n, vq->num);
 	/* seen up to here, unless chains given back reached further */
 	if (pos == vq->avail_idx ||
@@ -1115,6 +1119,7 @@ void vmq_vq_discard(struct vmq_vq *vq, unsigned int n)
 		vq->ntaken = (vq->ntaken ?: VMQ_HEADS_MAX) - 1;
 		e = vq->taken[vq->ntaken];
 		__clear_bit(e & 0xffff, vq->ids);
+		vq->held -= e >> 16;
 		vq->last_avail_idx = vmq_packed_sub(vq->last_avail_idx,
 						    e >> 16, vq->num);
 	}
@@ -1398,6 +1403,7 @@ static void vmq_packed_publish(struct vmq_vq *vq)
 	for (i = 0, pos = first; i < n; i++) {
 		e = vq32_to_cpu(vq->heads[i].id);
 		__clear_bit(e & 0xffff, vq->ids);
+		vq->held -= e >> 16;
 		pos = vmq_packed_add(pos, e >> 16, vq->num);
 	}
 	vq->last_used_idx = pos;

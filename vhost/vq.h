@@ -167,6 +167,8 @@ struct vmq_vq {
 	unsigned long *ids;
 	u32 *taken;
 	unsigned int ntaken;
+	/* slots from last_used_idx to last_avail_idx: taken, not yet used */
+	u32 held;
 
 	struct vmq_vq_stats stats;
 };
