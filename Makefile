@@ -9,7 +9,7 @@
 #   make vm CMD=... run a command inside the rig VM with the module loaded
 #   make bench      benchmarks against upstream vhost-net: bench/RESULTS.md
 #   make check-debug  the VM selftests under a KASAN/lockdep/kmemleak kernel
-#   make check-e2e  every end-to-end run (make check runs four of the six)
+#   make check-e2e  every end-to-end run (make check runs six of the eight)
 #   make fuzz       libFuzzer over the shared guest-facing parsing code
 
 TOP := $(CURDIR)

@@ -4,7 +4,8 @@
 # with their dependencies, loaded in order by /init from /boot-modules
 # (default: the virtio/9p modules needed to mount the host's root).
 # INITRAMFS_BINS="/usr/sbin/ethtool ...": also those programs, with the
-# shared libraries ldd names for them, at their own paths.
+# shared libraries ldd names for them, at their own paths (and one outside
+# the system's folders also as /bin/NAME).
 set -eu
 
 [ $# -ge 2 ] || {
@@ -47,6 +48,12 @@ for bin in ${INITRAMFS_BINS:-}; do
 		mkdir -p "$stage$(dirname "$f")"
 		cp -L "$f" "$stage$f"
 	done
+	# one from a build folder is also /bin/NAME: the guest finds it
+	# whichever checkout built the initramfs
+	case $bin in
+	/bin/* | /sbin/* | /usr/*) ;;
+	*) ln -sf "$bin" "$stage/bin/$(basename "$bin")" ;;
+	esac
 done
 
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out.tmp"

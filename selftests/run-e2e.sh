@@ -3,8 +3,9 @@
 # nested guest, minutes under TCG): an unmodified QEMU through
 # vhost-mq-qemu with 4 queue pairs, ethtool -L through 1, 2, 4, 3, 1 under
 # traffic: in device mode (vhost-vdpa, the kernel serves the control vq;
-# with stop/cont, system_reset and a kill) on /dev/vhost-mq, and there
-# again with a guest that has no MQ (one pair, mq=off); in compat mode
+# with stop/cont, system_reset and a kill) on /dev/vhost-mq, there again
+# on packed rings (packed=on), and with a guest that has no MQ (one pair,
+# mq=off); in compat mode
 # on /dev/vhost-mq and on /dev/vhost-net as the reference; and on
 # /dev/vhost-mq behind an emulated Intel IOMMU (q35, device IOTLB, ATS, the
 # guest in strict mode). E2E_ALL=1 (make check-e2e) adds the vIOMMU run on
@@ -24,10 +25,14 @@ e2e() {
 	TAP_TIMEOUT=${E2E_TIMEOUT:-$secs} tap_run "$results" "e2e-$label" \
 		sh qemu-glue/e2e.sh -q 4 -s "1 2 4 3 1" "$@"
 }
-# device mode boots the guest twice (system_reset)
+# device mode boots the guest twice (system_reset); the packed and the
+# no-MQ runs skip the second boot (-R) but under E2E_ALL, for CI's time
 e2e 1800 vhost-mq-vdpa -d /dev/vhost-mq -m device
+noreset=-R
+[ -n "${E2E_ALL:-}" ] && noreset=
+e2e 1800 vhost-mq-vdpa-packed -d /dev/vhost-mq -m device -p $noreset
 # a guest without MQ on the 4-queue tap: the other queues fold onto pair 0
-e2e 1500 vhost-mq-vdpa-nomq -d /dev/vhost-mq -m device -n -s 1
+e2e 1500 vhost-mq-vdpa-nomq -d /dev/vhost-mq -m device -n -s 1 $noreset
 e2e 1200 vhost-mq -d /dev/vhost-mq
 e2e 1200 vhost-net -d /dev/vhost-net
 e2e 1200 vhost-mq-viommu -d /dev/vhost-mq -i viommu
