@@ -72,7 +72,7 @@ $(BUILD)/e2e-guest-$(KVER).cpio.gz: qemu-glue/guest-init.sh qemu-glue/mkinitramf
 	INITRAMFS_BINS="$(E2E_BINS)" sh qemu-glue/mkinitramfs.sh $(KVER) $@ \
 		qemu-glue/guest-init.sh virtio_pci 9pnet_virtio 9p virtio_net
 
-$(BUILD)/bench/%: bench/%.c $(GUESTLIB) $(KSRC)/.stamp $(USER_HEADERS)
+$(BUILD)/bench/%: bench/%.c bench/bench.h $(GUESTLIB) $(KSRC)/.stamp $(USER_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $< $(GUESTLIB) -lpthread -luring
 

@@ -21,18 +21,9 @@
 # DEVICE: vhost-net, vhost-mq (compat), vhost-mq-dev (device mode),
 # vhost-mq-vdpa (vhost-vdpa mode) or vhost-mq-packed (compat, packed rings).
 set -u
-runs=3
-secs=3
-while getopts r:t: o; do
-	case $o in
-	r) runs=$OPTARG ;;
-	t) secs=$OPTARG ;;
-	*) echo "usage: $0 [-r RUNS] [-t SECONDS] OUT" >&2; exit 2 ;;
-	esac
-done
-shift $((OPTIND - 1))
-[ $# = 1 ] || { echo "usage: $0 [-r RUNS] [-t SECONDS] OUT" >&2; exit 2; }
-out=$1
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_args pps-bench.sh "$@"
 pps=$(cd "$(dirname "$0")/.." && pwd)/build/bench/pps
 [ -x "$pps" ] || { echo "pps-bench: run 'make' first" >&2; exit 1; }
 
@@ -47,62 +38,49 @@ plain=$(echo "$workloads" | tr ' ' '\n' | grep -c '^[rt]x:')
 # packed rings on those of 64 and 1500 bytes, 1 and 2 pairs
 npacked=$(echo "$workloads" | tr ' ' '\n' | grep -Ec '^[rt]x:[12]:(64|1500)$')
 total=$((($(echo $workloads | wc -w) * 3 + plain + npacked) * runs))
-done_n=0
 status=0
-run=1
-while [ $run -le "$runs" ]; do
-	# run r starts with device r (mod 5)
-	order=$devices
-	i=1
-	while [ $i -lt $run ]; do
-		order="${order#* } ${order%% *}"
-		i=$((i + 1))
-	done
-	for w in $workloads; do
-		dir=${w%%:*}
-		rest=${w#*:}
-		pairs=${rest%%:*}
-		size=${rest#*:}
-		for d in $order; do
-			case $d:$dir in
-			vhost-mq-vdpa:tx | vhost-mq-vdpa:rx) ;;
-			vhost-mq-vdpa:*) continue ;;
-			esac
-			case $d:$dir:$pairs:$size in
-			vhost-mq-packed:[rt]x:[12]:64 | vhost-mq-packed:[rt]x:[12]:1500) ;;
-			vhost-mq-packed:*) continue ;;
-			esac
-			case $d in
-			vhost-net) args="-d /dev/vhost-net -m compat" ;;
-			vhost-mq) args="-d /dev/vhost-mq -m compat" ;;
-			vhost-mq-dev) args="-d /dev/vhost-mq -m device" ;;
-			vhost-mq-vdpa) args="-d /dev/vhost-mq -m vdpa" ;;
-			vhost-mq-packed) args="-d /dev/vhost-mq -m compat -P" ;;
-			esac
-			case $dir in
-			tx) args="$args -r tx" ;;
-			rx) args="$args -r rx -g pktgen" ;;
-			tx-uring) args="$args -r tx -k uring" ;;
-			rx-uring) args="$args -r rx -g uring" ;;
-			tx-iotlb) args="$args -r tx -i" ;;
-			rx-iotlb) args="$args -r rx -g pktgen -i" ;;
-			esac
-			# shellcheck disable=SC2086
-			line=$("$pps" -a $args -p "$pairs" -s "$size" -t "$secs")
-			rc=$?
-			done_n=$((done_n + 1))
-			f=$(echo "$line" | sed -n 's/.* total=\([0-9]*\).*/\1/p')
-			g=$(echo "$line" | sed -n 's/.* gbps=\([0-9.]*\).*/\1/p')
-			c=$(echo "$line" | sed -n 's/.* worker_ns_per_frame=\([0-9]*\).*/\1/p')
-			if [ $rc != 0 ] || [ -z "$f" ]; then
-				echo "[bench] FAILED: pps $args -p $pairs -s $size: $line"
-				status=1
-				continue
-			fi
-			echo "pps $d $dir $pairs $size $run $f $g $c" >>"$out"
-			echo "[bench $done_n/$total] run $run $d $dir pairs=$pairs size=$size: $f frames/s"
-		done
-	done
-	run=$((run + 1))
-done
+# one_run RUN DEVICE DIR PAIRS SIZE
+one_run() {
+	d=$2 dir=$3 pairs=$4 size=$5
+	case $d:$dir in
+	vhost-mq-vdpa:tx | vhost-mq-vdpa:rx) ;;
+	vhost-mq-vdpa:*) return ;;
+	esac
+	case $d:$dir:$pairs:$size in
+	vhost-mq-packed:[rt]x:[12]:64 | vhost-mq-packed:[rt]x:[12]:1500) ;;
+	vhost-mq-packed:*) return ;;
+	esac
+	case $d in
+	vhost-net) args="-d /dev/vhost-net -m compat" ;;
+	vhost-mq) args="-d /dev/vhost-mq -m compat" ;;
+	vhost-mq-dev) args="-d /dev/vhost-mq -m device" ;;
+	vhost-mq-vdpa) args="-d /dev/vhost-mq -m vdpa" ;;
+	vhost-mq-packed) args="-d /dev/vhost-mq -m compat -P" ;;
+	esac
+	case $dir in
+	tx) args="$args -r tx" ;;
+	rx) args="$args -r rx -g pktgen" ;;
+	tx-uring) args="$args -r tx -k uring" ;;
+	rx-uring) args="$args -r rx -g uring" ;;
+	tx-iotlb) args="$args -r tx -i" ;;
+	rx-iotlb) args="$args -r rx -g pktgen -i" ;;
+	esac
+	# shellcheck disable=SC2086
+	line=$("$pps" -a $args -p "$pairs" -s "$size" -t "$secs")
+	rc=$?
+	n=$((n + 1))
+	f=$(echo "$line" | sed -n 's/.* total=\([0-9]*\).*/\1/p')
+	g=$(echo "$line" | sed -n 's/.* gbps=\([0-9.]*\).*/\1/p')
+	c=$(echo "$line" | sed -n 's/.* worker_ns_per_frame=\([0-9]*\).*/\1/p')
+	if [ $rc != 0 ] || [ -z "$f" ]; then
+		echo "[bench] FAILED: pps $args -p $pairs -s $size: $line"
+		status=1
+		return
+	fi
+	echo "pps $d $dir $pairs $size $1 $f $g $c" >>"$out"
+	echo "[bench $n/$total] run $1 $d $dir pairs=$pairs size=$size: $f frames/s"
+}
+# runs made (the matrix skips some device and workload pairs)
+n=0
+bench_matrix "$devices" "$workloads" one_run
 exit $status

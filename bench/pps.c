@@ -38,34 +38,24 @@
  * used, with the workers' CPU time per frame. -P: packed rings
  * (VIRTIO_F_RING_PACKED) on every queue instead of split ones.
  */
-#define _GNU_SOURCE
-#include <dirent.h>
+#include "bench.h"
+
 #include <getopt.h>
 #include <liburing.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdlib.h>
-#include <sched.h>
-#include <time.h>
 #include <sys/mman.h>
-#include <linux/vhost.h>
 #include <linux/vhost_mq.h>
-#include <linux/virtio_config.h>
-#include <linux/virtio_net.h>
-
-#include "guest.h"
-#include "vmq_net.h"
 
 #define HDR		12
 #define RING		4096
-#define MAX_PAIRS	VMQ_GDEV_MAX_PAIRS
+#define MAX_PAIRS	BENCH_MAX_PAIRS
 #define BATCH		64
 #define TAP		"pps0"
 #define NOBODY_MAC	"\x02\x00\x00\x00\x00\x99"
 
 struct pair {
 	struct vmq_gvq *vq;		/* tx or rx ring, by direction */
-	struct vmq_gpair gp;		/* compat mode */
 	atomic_ulong done;		/* frames the device moved */
 	atomic_ulong bad;		/* rx: frames of the wrong length */
 	unsigned int size;
@@ -76,18 +66,9 @@ static atomic_bool stop;
 static atomic_ulong sunk, sunk_bad;	/* -k uring */
 static atomic_ulong generated;		/* -g uring */
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void die(const char *what, int err)
 {
-	fprintf(stderr, "pps: %s: %s\n", what, strerror(err < 0 ? -err : err));
-	exit(1);
+	bench_die("pps", what, err);
 }
 
 /* Fill the ring with @n buffers of @len bytes; tx ones carry frames. */
@@ -341,97 +322,7 @@ static void *pktgen_run(void *arg)
 	return NULL;
 }
 
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-/*
- * The device's worker threads (vhost-<pid> for vhost-net,
- * vhost-mq-<pid>-<k> for us), in the order they were created, which is
- * the order of the pairs. Their number, at most @max, into @tids.
- */
-static int worker_tids(int *tids, int max)
-{
-	char path[300], comm[32], a[32], b[32];
-	struct dirent *de;
-	DIR *proc;
-	FILE *f;
-	int n = 0;
-
-	snprintf(a, sizeof(a), "vhost-%d", getpid());
-	snprintf(b, sizeof(b), "vhost-mq-%d-", getpid());
-	proc = opendir("/proc");
-	while (proc && (de = readdir(proc)) && n < max) {
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (fscanf(f, "%31s", comm) == 1 &&
-		    (!strcmp(comm, a) || !strncmp(comm, b, strlen(b))))
-			tids[n++] = atoi(de->d_name);
-		fclose(f);
-	}
-	if (proc)
-		closedir(proc);
-	qsort(tids, n, sizeof(*tids), cmp_int);
-	return n;
-}
-
-static void pin_thread(pid_t tid, unsigned int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
-	if (sched_setaffinity(tid, sizeof(set), &set))
-		die("sched_setaffinity", errno);
-}
-
-/*
- * CPU ticks used so far by the device's workers (vhost-<pid> for
- * vhost-net, vhost-mq-<pid>-<k> for us), and by all CPUs but idle.
- */
-/*
- * The CPU time of the device's workers (vhost-PID for vhost-net,
- * vhost-mq-PID-K for ours) in nanoseconds: the first field of each one's
- * /proc/TID/schedstat, the scheduler's exact runtime, not tick samples.
- */
-static unsigned long long worker_ns(void)
-{
-	char path[300], comm[32], a[32], b[32];
-	unsigned long long ns = 0, run;
-	struct dirent *de;
-	DIR *proc;
-	FILE *f;
-
-	snprintf(a, sizeof(a), "vhost-%d", getpid());
-	snprintf(b, sizeof(b), "vhost-mq-%d-", getpid());
-	proc = opendir("/proc");
-	while (proc && (de = readdir(proc))) {
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = 0;
-		fclose(f);
-		comm[strcspn(comm, "\n")] = 0;
-		if (strcmp(comm, a) && strncmp(comm, b, strlen(b)))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/schedstat", de->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (fscanf(f, "%llu", &run) == 1)
-			ns += run;
-		fclose(f);
-	}
-	if (proc)
-		closedir(proc);
-	return ns;
-}
-
+/* CPU ticks used so far by all CPUs but idle */
 static unsigned long busy_ticks(void)
 {
 	unsigned long v[8] = { 0 };
@@ -461,19 +352,19 @@ int main(int argc, char **argv)
 	const char *path = "/dev/vhost-mq", *mode = "compat", *dir = "tx";
 	const char *gen = "pktgen", *sink = "drop";
 	unsigned int npairs = 1, size = 64, seconds = 5, busy_us = 0, k;
-	int fds[MAX_PAIRS];
 	static struct pair pairs[MAX_PAIRS];
+	static struct bench_dev bdev;
 	pthread_t threads[MAX_PAIRS], helper;
 	unsigned long before[MAX_PAIRS], total = 0; /* then: frames moved */
 	unsigned long long wt;
 	unsigned long bt, hz = sysconf(_SC_CLK_TCK), bad = 0;
 	unsigned long s0 = 0, g0 = 0;
-	static struct vmq_gdev dev;
+	const char *what;
 	struct uring_job job;
 	struct vmq_tap tap;
 	bool pin = false, tx, helped = false;
 	double t0, t1;
-	int c, r, fd;
+	int c, r;
 
 	while ((c = getopt(argc, argv, "ab:d:g:ik:m:Pp:r:s:t:")) != -1) {
 		switch (c) {
@@ -496,9 +387,7 @@ int main(int argc, char **argv)
 	tx = !strcmp(dir, "tx");
 	if (!npairs || npairs > MAX_PAIRS || size < 60 || size > 9000 ||
 	    (!tx && strcmp(dir, "rx")) ||
-	    (strcmp(mode, "compat") && strcmp(mode, "device") &&
-	     strcmp(mode, "vdpa")) ||
-	    (strcmp(gen, "pktgen") && strcmp(gen, "uring")) ||
+	    !bench_mode_ok(mode) || (strcmp(gen, "pktgen") && strcmp(gen, "uring")) ||
 	    (strcmp(sink, "drop") && strcmp(sink, "uring")))
 		usage();
 	r = vmq_netns_enter();
@@ -506,68 +395,22 @@ int main(int argc, char **argv)
 		r = vmq_tap_open(&tap, TAP, npairs, HDR, size > 1500 ? 9000 : 0);
 	if (r)
 		die("tap", r);
-	if (strcmp(mode, "compat")) {
-		static const uint8_t mac[6] = { 0x02, 0x56, 0x4d, 0x51, 0, 2 };
-
-		features |= (1ULL << VIRTIO_NET_F_CTRL_VQ) |
-			    (1ULL << VIRTIO_NET_F_MQ);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			die(path, errno);
-		if (!strcmp(mode, "vdpa"))
-			r = vmq_gdev_start_vdpa(&dev, fd, npairs, features |
-						(1ULL << VIRTIO_F_ACCESS_PLATFORM),
-						512 << 20, 0x80000000ULL, RING,
-						tap.fd, mac);
-		else
-			r = vmq_gdev_start(&dev, fd, npairs, features,
-					   512 << 20, 0x80000000ULL, RING,
-					   tap.fd);
-		if (!r)
-			r = vmq_gctrl_set_pairs(&dev, npairs, 5000);
-		if (r)
-			die("device mode", r < 0 ? r : EIO);
-		for (k = 0; k < npairs; k++) {
-			pairs[k].vq = tx ? &dev.tx[k] : &dev.rx[k];
-			fds[k] = fd;
-		}
-	} else {
-		for (k = 0; k < npairs; k++) {
-			fd = open(path, O_RDWR | O_CLOEXEC);
-			if (fd < 0)
-				die(path, errno);
-			r = vmq_gpair_start(&pairs[k].gp, fd, features, 512 << 20,
-					    0x80000000ULL, RING, tap.fd[k]);
-			if (r)
-				die("compat pair", r);
-			pairs[k].vq = tx ? &pairs[k].gp.tx : &pairs[k].gp.rx;
-			fds[k] = fd;
-		}
-	}
+	r = bench_dev_start(&bdev, path, mode, npairs, features, RING, &tap,
+			    &what);
+	if (r)
+		die(what, r);
+	for (k = 0; k < npairs; k++)
+		pairs[k].vq = tx ? bdev.tx[k] : bdev.rx[k];
 	/* -b: every vring busy-polls for that long before it sleeps */
-	for (k = 0; busy_us && k < npairs; k++) {
-		unsigned int base = strcmp(mode, "compat") ? 2 * k : 0, i;
-
-		for (i = 0; i < 2; i++) {
-			struct vhost_vring_state st = { base + i, busy_us };
-
-			if (ioctl(fds[k], VHOST_SET_VRING_BUSYLOOP_TIMEOUT, &st))
-				die("busyloop timeout", errno);
-		}
-	}
-	if (pin) {
-		int tids[MAX_PAIRS];
-
-		/*
-		 * pair k's worker on CPU k + 1, its guest thread and pktgen
-		 * thread on CPU k: with one pair the worker has a CPU of its
-		 * own, on either device.
-		 */
-		if (worker_tids(tids, MAX_PAIRS) != (int)npairs)
-			die("finding the workers", ESRCH);
-		for (k = 0; k < npairs; k++)
-			pin_thread(tids[k], k + 1);
-	}
+	if (busy_us && (r = bench_dev_busyloop(&bdev, busy_us)))
+		die("busyloop timeout", r);
+	/*
+	 * -a: pair k's worker on CPU k + 1, its guest thread and pktgen
+	 * thread on CPU k: with one pair the worker has a CPU of its own, on
+	 * either device.
+	 */
+	if (pin && (r = bench_pin_workers(npairs)))
+		die("pinning the workers", r);
 	for (k = 0; k < npairs; k++) {
 		pairs[k].size = size;
 		pairs[k].index = k;
@@ -594,19 +437,19 @@ int main(int argc, char **argv)
 		helped = true;
 	}
 	sleep(1);
-	t0 = now();
+	t0 = bench_now();
 	/* PPS_MARK=FILE: created when measuring starts (bench/profile.sh) */
 	if (getenv("PPS_MARK"))
 		vmq_write_file(getenv("PPS_MARK"), "measuring\n");
-	wt = worker_ns();
+	wt = bench_worker_ns();
 	bt = busy_ticks();
 	s0 = atomic_load(&sunk);
 	g0 = atomic_load(&generated);
 	for (k = 0; k < npairs; k++)
 		before[k] = atomic_load(&pairs[k].done);
 	sleep(seconds);
-	t1 = now();
-	wt = worker_ns() - wt;
+	t1 = bench_now();
+	wt = bench_worker_ns() - wt;
 	bt = busy_ticks() - bt;
 	s0 = atomic_load(&sunk) - s0;
 	g0 = atomic_load(&generated) - g0;

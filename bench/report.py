@@ -96,6 +96,52 @@ def read_e2e(path):
     return data
 
 
+def read_urr(path):
+    """(dev, pairs, outstanding, busy_us) -> {"rt", "p50", "p99", "p999", "ns": [...]}"""
+    data = defaultdict(lambda: defaultdict(list))
+    if not path or not os.path.exists(path):
+        return data
+    for line in open(path):
+        f = line.split()
+        if len(f) != 11 or f[0] != "urr":
+            continue
+        key = (f[1], int(f[2]), int(f[3]), int(f[4]))
+        for i, k in enumerate(("rt", "p50", "p99", "p999", "ns")):
+            data[key][k].append(float(f[6 + i]))
+    return data
+
+
+def urr_tables(urr):
+    """Round trips/s, latency and worker CPU per round trip, per device."""
+    rows = sorted({k[1:] for k in urr})
+    if not rows:
+        return ["No request/response results.", ""]
+    out = ["| pairs | outstanding | busy poll us | vhost-net round trips/s | "
+           "vhost-mq compat | ratio | vhost-mq device | ratio | "
+           "p50 / p99 / p999 us (net) | (compat) | (device) | "
+           "worker ns/round trip (net / compat / device) | runs |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for w in rows:
+        m = {dev: {k: med(urr[(dev,) + w][k]) for k in ("rt", "p50", "p99", "p999", "ns")}
+             for dev in DEVICES}
+        lat = ["%s / %s / %s" % (fmt(m[dev]["p50"]), fmt(m[dev]["p99"]), fmt(m[dev]["p999"]))
+               for dev in DEVICES]
+        runs = min(len(urr[(dev,) + w]["rt"]) for dev in DEVICES)
+        out.append("| %d | %d | %d | %s (%s) | %s (%s) | **%s** | %s (%s) | **%s** | "
+                   "%s | %s | %s | %s / %s / %s | %d |" % (
+                       w[0], w[1], w[2],
+                       fmt(m["vhost-net"]["rt"]), spread(urr[("vhost-net",) + w]["rt"]),
+                       fmt(m["vhost-mq"]["rt"]), spread(urr[("vhost-mq",) + w]["rt"]),
+                       ratio(m["vhost-mq"]["rt"], m["vhost-net"]["rt"]),
+                       fmt(m["vhost-mq-dev"]["rt"]), spread(urr[("vhost-mq-dev",) + w]["rt"]),
+                       ratio(m["vhost-mq-dev"]["rt"], m["vhost-net"]["rt"]),
+                       lat[0], lat[1], lat[2],
+                       fmt(m["vhost-net"]["ns"]), fmt(m["vhost-mq"]["ns"]),
+                       fmt(m["vhost-mq-dev"]["ns"]), runs))
+    out.append("")
+    return out
+
+
 def pps_tables(pps):
     out = []
     workloads = sorted({k[1:] for k in pps},
@@ -362,12 +408,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pps")
     ap.add_argument("--e2e")
+    ap.add_argument("--urr")
     ap.add_argument("--meta")
     ap.add_argument("--out", required=True)
     ap.add_argument("--plots", required=True)
     a = ap.parse_args()
     pps = read_pps(a.pps)
     e2e = read_e2e(a.e2e)
+    urr = read_urr(a.urr)
     meta = open(a.meta).read().strip().splitlines() if a.meta and os.path.exists(a.meta) else []
     made = plots_pps(pps, a.plots) + plots_e2e(e2e, a.plots)
 
@@ -396,6 +444,17 @@ def main():
               "frame is the device threads' CPU time over the frames moved.")
     md.append("")
     md += pps_tables(pps)
+    md.append("## Request/response through the backend (fake guest, `build/bench/urr`)")
+    md.append("")
+    md.append("The guest keeps N small UDP requests (64-byte frames) in flight per pair "
+              "on its tx ring; one UDP socket in the host's namespace echoes each back "
+              "through the tap; the guest sleeps on its rx call eventfd and sends a "
+              "slot's next request when its reply arrives. Round trips/s, latency "
+              "percentiles over every round trip of the interval, and the workers' "
+              "CPU (schedstat runtime) per round trip; busy poll: "
+              "`VHOST_SET_VRING_BUSYLOOP_TIMEOUT` on every vring.")
+    md.append("")
+    md += urr_tables(urr)
     md.append("## Nested guest: TCP_RR, TCP_CRR (`build/bench/rr`) and a TCP stream (iperf3)")
     md.append("")
     md.append("An unmodified QEMU (TCG inside the TCG rig VM) with a 2-pair virtio-net, "
