@@ -316,6 +316,42 @@ def targets(pps, e2e):
     return out
 
 
+def targets2(pps, urr):
+    """Performance round 2's targets: worker CPU per frame, frames/s and
+    request/response, each a ratio of vhost-net's median over ours (CPU,
+    latency) or ours over vhost-net's (rates), so that higher is better."""
+    def r(num, den):
+        return num / den if num is not None and den else None
+
+    def pm(dev, d, s, k="fps"):
+        return med(pps[(dev, d, 1, s)][k])
+
+    def um(dev, busy, k="rt"):
+        return med(urr[(dev, 1, 1, busy)][k])
+
+    both = ("vhost-mq", "vhost-mq-dev")
+    out = ["| target | measured (compat / device mode) | wanted | |",
+           "|---|---:|---:|---|"]
+    out.append(target_row("tx 64 B, 1 pair: vhost-net's worker ns/frame over ours",
+                          [r(pm("vhost-net", "tx", 64, "ns"), pm(d, "tx", 64, "ns")) for d in both], 1.5))
+    out.append(target_row("tx 64 B, 1 pair: frames/s over vhost-net",
+                          [r(pm(d, "tx", 64), pm("vhost-net", "tx", 64)) for d in both], 1.5))
+    for s in (64, 1500):
+        out.append(target_row("rx %d B, 1 pair: vhost-net's worker ns/frame over ours" % s,
+                              [r(pm("vhost-net", "rx", s, "ns"), pm(d, "rx", s, "ns")) for d in both], 1.3))
+        out.append(target_row("rx %d B, 1 pair: frames/s over vhost-net" % s,
+                              [r(pm(d, "rx", s), pm("vhost-net", "rx", s)) for d in both], 1.0))
+    out.append(target_row("request/response, 1 outstanding, 1 pair: round trips/s over vhost-net",
+                          [r(um(d, 0), um("vhost-net", 0)) for d in both], 1.2))
+    out.append(target_row("request/response, 1 outstanding, 1 pair: vhost-net's p99 over ours",
+                          [r(um("vhost-net", 0, "p99"), um(d, 0, "p99")) for d in both], 1.0))
+    out.append(target_row("request/response, 1 outstanding, 1 pair, busy poll 50 us: round "
+                          "trips/s over vhost-net's with busy poll",
+                          [r(um(d, 50), um("vhost-net", 50)) for d in both], 1.2))
+    out.append("")
+    return out
+
+
 def gnuplot(script, plots):
     try:
         subprocess.run(["gnuplot"], input=script.encode(), check=True,
@@ -435,6 +471,12 @@ def main():
               "[LOG.md](LOG.md).")
     md.append("")
     md += targets(pps, e2e)
+    md.append("## Targets (issue: performance round 2)")
+    md.append("")
+    md.append("CPU and latency as vhost-net's median over ours, rates as ours over "
+              "vhost-net's: higher is better everywhere.")
+    md.append("")
+    md += targets2(pps, urr)
     md.append("## Packet rate per queue pair (fake guest, `build/bench/pps`)")
     md.append("")
     md.append("tx: guest -> host, the frames dropped by IPv4 in the host's namespace; "
