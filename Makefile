@@ -187,7 +187,7 @@ check-debug: deps
 	debug/check-debug.sh
 
 # make bench: the benchmarks against upstream vhost-net (bench/README.md);
-# writes bench/RESULTS.md and the plots. About an hour.
+# writes bench/RESULTS.md and the plots. About an hour and a half.
 bench: deps
 	@$(MAKE) --no-print-directory all
 	bench/run.sh
