@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <linux/vhost.h>
@@ -256,6 +257,122 @@ TEST(features_are_vhost_nets)
 	EXPECT_EQ(net, mq & ~(1ULL << VIRTIO_F_RING_PACKED));
 	close(fd_net);
 	close(fd_mq);
+}
+
+/* max_queue_pairs, from the module */
+static unsigned int max_pairs(void)
+{
+	unsigned int n = 0;
+	FILE *f = fopen("/sys/module/vhost_mq/parameters/max_queue_pairs", "re");
+
+	if (f) {
+		if (fscanf(f, "%u", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n;
+}
+
+#define OWN_FDS	66	/* more than max_queue_pairs can be (64) */
+
+static void *set_owner_thread(void *arg)
+{
+	return (void *)(intptr_t)xioctl(*(int *)arg, VHOST_SET_OWNER, NULL);
+}
+
+/*
+ * max_queue_pairs bounds the pairs (and so the workers) one VMM process
+ * holds over all its /dev/vhost-mq fds: libvirt opens one fd a pair and
+ * QEMU owns them all. Past it SET_OWNER fails with EUSERS; a pair given
+ * back (close, RESET_OWNER) may be taken again; another process counts
+ * on its own; device mode counts its N. vhost-net has no such limit.
+ */
+TEST(owner_holds_at_most_max_queue_pairs_over_its_fds)
+{
+	unsigned int max = max_pairs(), i;
+	int fds[OWN_FDS], extra, other, status, dm;
+	uint32_t two = 2;
+	pthread_t t[2];
+	void *r[2];
+	char name[32];
+	pid_t pid;
+
+	vmq_kmsg_mark(_metadata->name, "both devices");
+	ASSERT_LE(2, max);
+	ASSERT_GT(OWN_FDS, max);
+	for (i = 0; i < max; i++) {
+		fds[i] = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, xioctl(fds[i], VHOST_SET_OWNER, NULL))
+			TH_LOG("pair %u of %u", i + 1, max);
+	}
+	snprintf(name, sizeof(name), "vhost-mq-%d-0", getpid());
+	EXPECT_EQ(max, vmq_count_tasks_named(name));
+	extra = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, extra);
+	EXPECT_EQ(EUSERS, xioctl(extra, VHOST_SET_OWNER, NULL));
+	/* refused, it stays unowned: no worker, and not the caller's */
+	EXPECT_EQ(max, vmq_count_tasks_named(name));
+	EXPECT_EQ(EPERM, xioctl(extra, VHOST_RESET_OWNER, NULL));
+
+	/* another process has its own count */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		other = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
+		_exit(other < 0 || xioctl(other, VHOST_SET_OWNER, NULL));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* a pair given back by RESET_OWNER, then by close, is free again */
+	ASSERT_EQ(0, xioctl(fds[0], VHOST_RESET_OWNER, NULL));
+	EXPECT_EQ(0, xioctl(extra, VHOST_SET_OWNER, NULL));
+	EXPECT_EQ(EUSERS, xioctl(fds[0], VHOST_SET_OWNER, NULL));
+	close(fds[1]);
+	EXPECT_EQ(0, xioctl(fds[0], VHOST_SET_OWNER, NULL));
+
+	/* device mode counts its pairs: 2 do not fit in 1, then in 2 */
+	close(fds[2]);
+	dm = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dm);
+	ASSERT_EQ(0, xioctl(dm, VHOST_MQ_SET_PAIRS, &two));
+	EXPECT_EQ(EUSERS, xioctl(dm, VHOST_SET_OWNER, NULL));
+	close(fds[3]);
+	EXPECT_EQ(0, xioctl(dm, VHOST_SET_OWNER, NULL));
+	close(dm);
+
+	/* two threads for the last pair: one gets it */
+	fds[1] = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
+	fds[2] = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
+	fds[3] = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fds[1]);
+	ASSERT_LE(0, fds[2]);
+	ASSERT_LE(0, fds[3]);
+	ASSERT_EQ(0, xioctl(fds[3], VHOST_SET_OWNER, NULL));
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, set_owner_thread, &fds[1]));
+	ASSERT_EQ(0, pthread_create(&t[1], NULL, set_owner_thread, &fds[2]));
+	ASSERT_EQ(0, pthread_join(t[0], &r[0]));
+	ASSERT_EQ(0, pthread_join(t[1], &r[1]));
+	EXPECT_EQ(EUSERS, (intptr_t)r[0] + (intptr_t)r[1]);
+	/* all taken now (the winner's worker is named by its thread's id) */
+	other = open(VHOST_MQ_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(EUSERS, xioctl(other, VHOST_SET_OWNER, NULL));
+	close(other);
+	for (i = 0; i < max; i++)
+		close(fds[i]);
+	close(extra);
+	EXPECT_EQ(0, vmq_wait_tasks_named(name, 0, 5000));
+
+	/* vhost-net: no limit */
+	for (i = 0; i < max + 1; i++) {
+		fds[i] = open(VHOST_NET_PATH, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fds[i]);
+		EXPECT_EQ(0, xioctl(fds[i], VHOST_SET_OWNER, NULL));
+	}
+	for (i = 0; i < max + 1; i++)
+		close(fds[i]);
 }
 
 TEST_HARNESS_MAIN

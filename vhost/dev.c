@@ -29,9 +29,19 @@
 static unsigned int vmq_max_queue_pairs = 16;
 module_param_named(max_queue_pairs, vmq_max_queue_pairs, uint, 0444);
 MODULE_PARM_DESC(max_queue_pairs,
-		 "Most queue pairs one fd may serve in device mode (default 16, at most 64)");
+		 "Most queue pairs one VMM process may have, over all its fds (default 16, at most 64)");
 
-/* Most pairs a device may have: the module parameter, capped. */
+/*
+ * Every owned device, so that SET_OWNER can count the pairs its caller's
+ * mm holds already: max_queue_pairs bounds the workers one VMM process
+ * starts, whether in one fd (device mode) or in one fd a pair (compat
+ * mode, as libvirt and QEMU open them). Only the mm's identity is used,
+ * and the owner's reference (dev->mm) keeps it alive while listed.
+ */
+static DEFINE_SPINLOCK(vmq_owners_lock);
+static LIST_HEAD(vmq_owners);
+
+/* Most pairs a device, or one owner's devices, may have: the parameter, capped. */
 unsigned int vmq_dev_max_pairs(void)
 {
 	return min_t(unsigned int, vmq_max_queue_pairs, VMQ_PAIRS_MAX);
@@ -52,6 +62,7 @@ struct vmq_dev *vmq_dev_alloc(void)
 		return NULL;
 	}
 	mutex_init(&dev->mutex);
+	INIT_LIST_HEAD(&dev->owner_link);
 	vmq_iotlb_init(&dev->iotlb);
 	dev->npairs = VMQ_COMPAT_PAIRS;
 	dev->nvqs = 2 * dev->npairs;
@@ -60,6 +71,40 @@ struct vmq_dev *vmq_dev_alloc(void)
 	vmq_ctrl_init(&dev->ctrl);
 	vmq_ctrl_set_pairs(&dev->ctrl, dev->pairs, dev->npairs);
 	return dev;
+}
+
+/*
+ * List @dev as owned by @mm unless the pairs @mm holds, with these, would
+ * pass max_queue_pairs: then -EUSERS, the device stays unowned and a
+ * line in the kernel log names the limit.
+ */
+static int vmq_dev_list_owner(struct vmq_dev *dev, struct mm_struct *mm)
+{
+	unsigned int held = 0, max = vmq_dev_max_pairs();
+	struct vmq_dev *d;
+
+	spin_lock(&vmq_owners_lock);
+	list_for_each_entry(d, &vmq_owners, owner_link)
+		if (d->mm == mm)
+			held += d->npairs;
+	if (held + dev->npairs > max) {
+		spin_unlock(&vmq_owners_lock);
+		pr_warn_ratelimited("vhost-mq: %s[%d] asks for queue pairs %u..%u, past max_queue_pairs=%u\n",
+				    current->comm, task_tgid_nr(current),
+				    held + 1, held + dev->npairs, max);
+		return -EUSERS;
+	}
+	dev->mm = mm;
+	list_add(&dev->owner_link, &vmq_owners);
+	spin_unlock(&vmq_owners_lock);
+	return 0;
+}
+
+static void vmq_dev_unlist_owner(struct vmq_dev *dev)
+{
+	spin_lock(&vmq_owners_lock);
+	list_del(&dev->owner_link);
+	spin_unlock(&vmq_owners_lock);
 }
 
 /*
@@ -104,6 +149,7 @@ static void vmq_dev_drop_owner(struct vmq_dev *dev)
 	if (dev->log_ctx)
 		eventfd_ctx_put(dev->log_ctx);
 	dev->log_ctx = NULL;
+	vmq_dev_unlist_owner(dev);
 	mmput(dev->mm);
 	dev->mm = NULL;
 	dev->acked_features = 0;
@@ -201,13 +247,18 @@ int vmq_dev_set_owner(struct vmq_dev *dev)
 	mm = get_task_mm(current);
 	if (!mm)
 		return -EINVAL;
-	ret = vmq_dev_start_pairs(dev, mm);
-	if (ret) {
-		mmput(mm);
-		return ret;
+	/* listed (and dev->mm set) first, so that concurrent calls count it */
+	ret = vmq_dev_list_owner(dev, mm);
+	if (!ret) {
+		ret = vmq_dev_start_pairs(dev, mm);
+		if (ret) {
+			vmq_dev_unlist_owner(dev);
+			dev->mm = NULL;
+		}
 	}
-	dev->mm = mm;
-	return 0;
+	if (ret)
+		mmput(mm);
+	return ret;
 }
 
 int vmq_dev_reset_owner(struct vmq_dev *dev)

@@ -9,6 +9,7 @@
 #ifndef VMQ_DEV_H
 #define VMQ_DEV_H
 
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
@@ -30,6 +31,8 @@ struct vmq_dev {
 
 	/* Owner's address space, NULL while unowned. A user reference. */
 	struct mm_struct *mm;
+	/* on the list of owned devices while mm is set (dev.c) */
+	struct list_head owner_link;
 
 	struct vmq_mem *mem;		/* copied into each vq under its mutex */
 	struct eventfd_ctx *log_ctx;	/* likewise */

@@ -39,6 +39,10 @@
  *    vhost-net re-reads the bad chain at every kick instead.
  *  - A region of size 0 at guest address 0 in VHOST_SET_MEM_TABLE maps
  *    nothing (vhost-net maps the whole address space with it).
+ *  - VHOST_SET_OWNER fails with EUSERS when the caller's process (its mm)
+ *    would hold more than the module's max_queue_pairs queue pairs over
+ *    all its /dev/vhost-mq fds (one a pair in compat mode, N in device
+ *    mode); the fd stays unowned. vhost-net has no such limit.
  *
  * The extension ioctls declared here use their own magic, VHOST_MQ_VIRTIO,
  * so that they can never collide with an upstream VHOST_* number (those
