@@ -60,6 +60,18 @@ if [ -n "$OUR_MODULE" ]; then
 	insmod "$R$OUR_MODULE" $OUR_PARAMS || die "cannot load $OUR_MODULE"
 fi
 echo "[rig] modules loaded in $(cut -d' ' -f1 /proc/uptime)s of uptime"
+# With kvm_amd (vm-run.sh, VM_KVM=1): one KVM VM held for the whole job, made now
+# while the VM is idle. Every VM KVM creates or destroys switches the
+# preempt-notifier static key, patched into the scheduler's
+# finish_task_switch; under TCG, patching it while the other vCPU runs it
+# locked the VM up (a CPU stuck at that int3). Held, the key stays on and
+# the job's VMs only count.
+if [ -n "${KVM:-}" ] && [ -c "$R/dev/kvm" ]; then
+	chroot $R /usr/bin/python3 -c 'import fcntl, os, signal
+fd = os.open("/dev/kvm", os.O_RDWR)
+fcntl.ioctl(fd, 0xAE01, 0)  # KVM_CREATE_VM
+signal.pause()' </dev/null &
+fi
 # A debug kernel's kmemleak: forget what boot left, report what the job leaks.
 kml=$R/sys/kernel/debug/kmemleak
 [ -w "$kml" ] && echo clear >"$kml"
