@@ -45,7 +45,7 @@ UNITTESTS := $(patsubst selftests/unit/%.c,$(BUILD)/unit/%,$(wildcard selftests/
 USER_HEADERS := $(wildcard uapi/linux/*.h virtio/*.h selftests/*.h)
 GUESTLIB := $(BUILD)/lib/libvmqguest.a
 
-.PHONY: all module userspace deps ksrc lint sparse checkpatch unit \
+.PHONY: all module userspace deps deps-libvirt check-libvirt ksrc lint sparse checkpatch unit \
 	selftests check check-debug check-e2e debug-kernel run vm bench fuzz clean need-kdir install dkms-install
 
 all: module userspace
@@ -120,6 +120,22 @@ deps:
 			apt-get install -y -q --no-install-recommends $(DEB_PACKAGES); \
 	fi
 
+# libvirt, for the libvirt end-to-end runs (make check, make check-libvirt):
+# not in `make deps`, which a host's owner runs too. Without systemd as
+# init (a container, the rig VM) the sysv flavour of its service files.
+LIBVIRT_PACKAGES := libvirt-daemon-system libvirt-clients
+deps-libvirt:
+	@pkgs="$(LIBVIRT_PACKAGES)"; \
+	[ -d /run/systemd/system ] || pkgs="$$pkgs libvirt-daemon-system-sysv"; \
+	missing=$$(for p in $$pkgs; do \
+		dpkg-query -W -f='$${db:Status-Abbrev}' $$p 2>/dev/null | grep -q '^ii' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:" $$missing; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends $$pkgs; \
+	fi
+
 lint: sparse checkpatch
 
 # kernel code, and the virtio/ headers the module compiles (guest.* is
@@ -156,6 +172,19 @@ check-e2e: deps
 	@$(MAKE) --no-print-directory all
 	VM_TIMEOUT=6000 VM_JOBDIR=$(BUILD)/results/e2e-all qemu-glue/vm-run.sh 'E2E_ALL=1 selftests/run-e2e.sh'
 	@! grep -h '^not ok' $(BUILD)/results/e2e-all/tap/*.tap
+
+# make check-libvirt: a libvirt domain on /dev/vhost-mq and on /dev/vhost-net
+# (selftests/run-libvirt.sh); ends with "N passed, N failed"
+check-libvirt: deps deps-libvirt
+	@$(MAKE) --no-print-directory all
+	@rm -rf $(BUILD)/results/libvirt
+	-VM_KVM=1 VM_TIMEOUT=2400 VM_JOBDIR=$(BUILD)/results/libvirt \
+		qemu-glue/vm-run.sh 'selftests/run-libvirt.sh'; \
+		echo $$? >$(BUILD)/results/libvirt/vm.rc
+	@. selftests/tap.sh; r=$(BUILD)/results/libvirt; mkdir -p $$r/tap; \
+		[ "$$(cat $$r/vm.rc)" = 0 ] && tap_line $$r/tap rig ok "libvirt VM run: no hang, no panic, kernel log clean" || \
+		tap_line $$r/tap rig "not ok" "libvirt VM run: see the [rig] FAIL lines above"; \
+		tap_summary $$r/tap
 
 vm: module
 	qemu-glue/vm-run.sh '$(CMD)'
@@ -213,6 +242,18 @@ install: all
 	[ -e $(DESTDIR)/etc/modprobe.d/vhost-mq.conf ] || install -D -m 644 \
 		packaging/vhost-mq.conf $(DESTDIR)/etc/modprobe.d/vhost-mq.conf
 	-[ -n "$(DESTDIR)" ] || udevadm control --reload 2>/dev/null
+	install -D -m 644 packaging/selinux/vhost_mq.cil \
+		$(DESTDIR)$(PREFIX)/share/vhost-mq/selinux/vhost_mq.cil
+	@# AppArmor (Debian, Ubuntu): where libvirt's profiles are, the rule
+	@# for libvirt's guests, included once from the local override
+	if [ -d /etc/apparmor.d/abstractions ] || [ -n "$(DESTDIR)" ]; then \
+		install -D -m 644 packaging/apparmor/vhost-mq \
+			$(DESTDIR)/etc/apparmor.d/abstractions/vhost-mq; \
+		l=$(DESTDIR)/etc/apparmor.d/local/abstractions/libvirt-qemu; \
+		mkdir -p $$(dirname $$l); \
+		grep -qs '^#include <abstractions/vhost-mq>' $$l || \
+			echo '#include <abstractions/vhost-mq>' >>$$l; \
+	fi
 
 # make dkms-install: the module sources under /usr/src, built and
 # installed by DKMS now and for every kernel to come (needs dkms).

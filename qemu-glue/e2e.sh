@@ -1,6 +1,6 @@
 #!/bin/sh
-# e2e.sh [-a ACCEL] [-d DEVICE] [-i IOMMU] [-m MODE] [-n] [-p] [-R] [-q PAIRS] [-s "STAGES"] [-t SECONDS]: an unmodified
-# QEMU, started through vhost-mq-qemu, boots a guest (the rig's Debian
+# e2e.sh [-a ACCEL] [-d DEVICE] [-i IOMMU] [-l] [-m MODE] [-n] [-p] [-R] [-q PAIRS] [-s "STAGES"] [-t SECONDS]: an unmodified
+# QEMU, started through vhost-mq-qemu (or by libvirt: -l), boots a guest (the rig's Debian
 # kernel, an initramfs of busybox, ethtool, ip and iperf3, a 9p share for
 # the script and the results) with a PAIRS-queue virtio-net (mq=on) on a multiqueue tap served
 # by DEVICE (/dev/vhost-mq, or /dev/vhost-net as the reference). The guest
@@ -20,7 +20,12 @@
 # pair on the PAIRS-queue tap (STAGES must be "1"; in device mode the
 # frames of the tap's other queues must fold onto pair 0). -p: the NIC has
 # packed=on (virtio 1.1 packed rings), and the guest must have negotiated
-# them (bit 34 of its features). -R: device mode without the
+# them (bit 34 of its features). -l: libvirt starts QEMU instead of the
+# wrapper, from a KVM domain whose interface asks for DEVICE with
+# <backend vhost=DEVICE/> (compat mode; qemu-glue/libvirt-domain.sh; the
+# daemons started by qemu-glue/libvirt-up.sh); the guest stays up until
+# `virsh destroy`, which must leave no fd, worker, tap or module
+# reference behind. -R: device mode without the
 # system_reset (the stages, stop/cont and the kill only). Prints TAP lines, then a
 # per-pair table per stage. Runs inside the rig VM, as root. Link-local
 # addresses only: 169.254.77.1 (the VM's tap) and .2 (the guest).
@@ -39,11 +44,13 @@ mode=compat
 mq=on
 packed=off
 reset=on
-while getopts a:d:i:m:npRq:s:t: o; do
+launch=wrapper
+while getopts a:d:i:lm:npRq:s:t: o; do
 	case $o in
 	a) accel=$OPTARG ;;
 	d) dev=$OPTARG ;;
 	i) iommu=$OPTARG ;;
+	l) launch=libvirt ;;
 	m) mode=$OPTARG ;;
 	n) mq=off ;;
 	p) packed=on ;;
@@ -51,7 +58,7 @@ while getopts a:d:i:m:npRq:s:t: o; do
 	q) pairs=$OPTARG ;;
 	s) stages=$OPTARG ;;
 	t) secs=$OPTARG ;;
-	*) echo "usage: $0 [-a ACCEL] [-d DEVICE] [-i none|viommu|platform] [-m compat|device] [-n] [-p] [-R] [-q PAIRS] [-s STAGES] [-t SECONDS]" >&2
+	*) echo "usage: $0 [-a ACCEL] [-d DEVICE] [-i none|viommu|platform] [-l] [-m compat|device] [-n] [-p] [-R] [-q PAIRS] [-s STAGES] [-t SECONDS]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -105,6 +112,20 @@ device)
 	name="$name+vdpa" ;;
 *) echo "e2e.sh: -m compat or device" >&2; exit 2 ;;
 esac
+# the guest stays up at the end for the host to end it
+hold=off
+[ $mode = device ] && hold=on
+dom=vmq-e2e
+if [ $launch = libvirt ]; then
+	if [ $mode != compat ] || [ "$iommu" != none ] || [ $mq != on ] || [ $packed != off ]; then
+		echo "e2e.sh: -l goes with compat mode and none of -i, -n, -p" >&2
+		exit 2
+	fi
+	hold=on
+	name="$name+libvirt"
+	# the module whose references the domain holds
+	kmod=$(basename "$dev" | tr - _)
+fi
 n=0
 failed=0
 pids=
@@ -123,6 +144,7 @@ cleanup() {
 	[ -d "$S" ] && touch "$S/stop"
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	[ -n "${qpid:-}" ] && kill "$qpid" 2>/dev/null
+	[ $launch = libvirt ] && virsh -q destroy "$dom" >/dev/null 2>&1
 	pkill -f "iperf3 -s -p 520" 2>/dev/null
 	pkill -f "$xfer" 2>/dev/null
 	sleep 1
@@ -379,8 +401,8 @@ kill -INT \$ping
 sleep 1
 trace finished
 touch \$S/finished
-# device mode: the host resets the guest from here
-if [ $mode = device ]; then while :; do sleep 1; done; fi
+# device mode and libvirt: the host resets or ends the guest from here
+if [ $hold = on ]; then while :; do sleep 1; done; fi
 EOF
 
 iperf3 -s -p 5201 -D >/dev/null 2>&1
@@ -405,9 +427,32 @@ verify() {
 	fi
 }
 
-echo "# $name: starting QEMU through vhost-mq-qemu, $pairs queue pairs"
-# shellcheck disable=SC2086 # $machine is several arguments
 refs=$(cat /sys/module/vhost_mq/refcnt 2>/dev/null)
+if [ $launch = libvirt ]; then
+	echo "# $name: starting QEMU through libvirt (virsh create), $pairs queue pairs"
+	krefs=$(cat "/sys/module/$kmod/refcnt")
+	sh "$here/libvirt-up.sh" || exit 1
+	. "$here/libvirt-domain.sh"
+	# QEMU runs as libvirt-qemu: it reads the kernel and writes the
+	# console and the share (libvirt's DAC labelling chowns the files)
+	cp "/boot/vmlinuz-$kver" "$W/vmlinuz" && cp "$initrd" "$W/initrd" || exit 1
+	chmod 0755 "$W" && chmod 0777 "$S"
+	libvirt_domain "$dom" "$W" "$tap" "$pairs" "$dev" >"$W/domain.xml"
+	virsh -q create "$W/domain.xml" >"$W/virsh.log" 2>&1
+	check $? "virsh create: the domain with <backend vhost='$dev'/> and $pairs queues started ($(tr '\n' ' ' <"$W/virsh.log"))"
+	qpid=$(cat "/run/libvirt/qemu/$dom.pid" 2>/dev/null)
+	[ -n "$qpid" ] || { show_trace; exit 1; }
+	ln -sf "/var/log/libvirt/qemu/$dom.log" "$W/qemu.log"
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	# QEMU holds the fds libvirt opened: one of DEVICE per queue pair
+	held=$(find "/proc/$qpid/fd" -lname "$dev" 2>/dev/null | wc -l)
+	[ "$held" = "$pairs" ] && tr '\0' ' ' <"/proc/$qpid/cmdline" | grep -q 'vhostfds'
+	check $? "QEMU (pid $qpid, started by libvirt) holds $held fds of $dev and was given them as vhostfds"
+	virsh -q domiflist "$dom" >"$W/domiflist" 2>&1
+	grep -q "$tap .*virtio *02:00:00:00:77:02" "$W/domiflist"
+	check $? "virsh domiflist: $(tr -s ' ' <"$W/domiflist")"
+else
+echo "# $name: starting QEMU ($accel) through vhost-mq-qemu, $pairs queue pairs"
 # shellcheck disable=SC2086 # $wrap, $reboot: none or several arguments
 "$top/build/vhost-mq-qemu" $wrap --device "$dev" qemu-system-x86_64 \
 	-accel "$accel" -cpu max -smp 2 -m 1024 -nodefaults \
@@ -422,11 +467,12 @@ refs=$(cat /sys/module/vhost_mq/refcnt 2>/dev/null)
 	>"$W/qemu.log" 2>&1 &
 qpid=$!
 t0=$(cut -d' ' -f1 /proc/uptime)
+fi
 phase="booting the guest"
 i=0
 while [ ! -e "/sys/class/net/$tap" ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
 ip addr add "$vmip/24" dev "$tap" && ip link set "$tap" up
-check $? "the wrapper created tap $tap and QEMU runs"
+check $? "$([ $launch = libvirt ] && echo libvirt || echo the wrapper) created tap $tap and QEMU runs"
 
 wait_for "$S/up" 300
 check $? "the guest booted and brought eth0 up"
@@ -527,6 +573,33 @@ if [ "$mode" = device ]; then
 	check $? "QEMU killed: module references back to $refs, no worker left"
 	rmmod vhost_mq && insmod "$top/vhost/vhost_mq.ko"
 	check $? "rmmod vhost_mq succeeds after it (and the module is back)"
+elif [ $launch = libvirt ]; then
+	if [ "$dev" = /dev/vhost-mq ]; then
+		# every pair with its worker, and traffic both ways on each
+		# pair some stage had active
+		"$top/build/vhost-mq-stat" "$qpid" >"$W/stat" 2>&1
+		np=$(grep -c '^  pair [0-9]*:.*worker tid' "$W/stat")
+		top_c=$(echo "$stages" | tr ' ' '\n' | sort -n | tail -n 1)
+		moved=$(module_counters | awk -v c="$top_c" '
+			($2 == "rx" || $2 == "tx") && $1 < c && $3 > 0 { n++ }
+			END { print n + 0 }')
+		[ "$np" = "$pairs" ] && [ "$moved" = $((2 * top_c)) ]
+		check $? "vhost-mq-stat $qpid: $np pairs with a worker each; $moved of the $((2 * top_c)) vrings of pairs 0..$((top_c - 1)) moved frames"
+	fi
+	progress "virsh destroy"
+	touch "$S/stop"
+	virsh -q destroy "$dom" >>"$W/virsh.log" 2>&1
+	check $? "virsh destroy"
+	i=0
+	while { kill -0 "$qpid" 2>/dev/null ||
+		[ "$(cat "/sys/module/$kmod/refcnt")" != "$krefs" ]; } && [ $i -lt 100 ]; do
+		sleep 0.2; i=$((i + 1))
+	done
+	left=$(grep -l "^vhost-\(mq-\)\?$qpid" /proc/[0-9]*/comm 2>/dev/null | wc -l)
+	! kill -0 "$qpid" 2>/dev/null && [ "$(cat "/sys/module/$kmod/refcnt")" = "$krefs" ] &&
+		[ "$left" = 0 ] && [ ! -e "/sys/class/net/$tap" ] &&
+		[ -z "$(virsh -q list --all 2>/dev/null)" ]
+	check $? "after virsh destroy: QEMU gone, $kmod references back to $krefs ($(cat "/sys/module/$kmod/refcnt")), $left workers left, tap $tap $([ -e "/sys/class/net/$tap" ] && echo left || echo removed), no domain"
 else
 	progress "the guest powers off"
 	touch "$S/stop"

@@ -43,8 +43,11 @@ if make --no-print-directory install DESTDIR="$dest" >"$results/install.log" 2>&
 	[ -f "$dest/etc/udev/rules.d/60-vhost-mq.rules" ] &&
 	[ -f "$dest/etc/modprobe.d/vhost-mq.conf" ] &&
 	[ -f "$dest/usr/local/include/linux/vhost_mq.h" ] &&
+	[ -f "$dest/usr/local/share/vhost-mq/selinux/vhost_mq.cil" ] &&
+	grep -q '^  /dev/vhost-mq rw,' "$dest/etc/apparmor.d/abstractions/vhost-mq" &&
+	grep -qx '#include <abstractions/vhost-mq>' "$dest/etc/apparmor.d/local/abstractions/libvirt-qemu" &&
 	find "$dest/lib/modules" -name vhost_mq.ko | grep -q .; then
-	tap_line "$results" install ok "make install puts module, wrapper, CLI, header, udev rule, modprobe.d in place"
+	tap_line "$results" install ok "make install puts module, wrapper, CLI, header, udev rule, modprobe.d, AppArmor and SELinux files for libvirt in place"
 else
 	cat "$results/install.log"
 	tap_line "$results" install "not ok" "make install (log above)"
