@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # libvirt-domain.sh, sourced: the domain XML of the libvirt end-to-end runs.
 #
-# libvirt_domain NAME DIR TAP QUEUES VHOST [CMDLINE]: print a KVM domain
+# libvirt_domain NAME DIR TAP QUEUES VHOST: print a KVM domain
 # that boots DIR/vmlinuz with DIR/initrd (console on DIR/console.log, the
 # 9p share DIR/share with tag "share") and has one virtio NIC on a
 # libvirt-made multiqueue tap TAP with QUEUES queue pairs, each served by
@@ -17,7 +17,7 @@ libvirt_domain() {
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$2/vmlinuz</kernel>
     <initrd>$2/initrd</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 ${6:-}</cmdline>
+    <cmdline>console=ttyS0 quiet panic=-1</cmdline>
   </os>
   <cpu mode='host-passthrough'/>
   <on_poweroff>destroy</on_poweroff>

@@ -100,10 +100,12 @@ static int vmq_dev_list_owner(struct vmq_dev *dev, struct mm_struct *mm)
 	return 0;
 }
 
+/* Undo vmq_dev_list_owner(); the caller puts the mm's reference. */
 static void vmq_dev_unlist_owner(struct vmq_dev *dev)
 {
 	spin_lock(&vmq_owners_lock);
 	list_del(&dev->owner_link);
+	dev->mm = NULL;
 	spin_unlock(&vmq_owners_lock);
 }
 
@@ -114,11 +116,12 @@ static void vmq_dev_unlist_owner(struct vmq_dev *dev)
  */
 static void vmq_dev_drop_owner(struct vmq_dev *dev)
 {
+	struct mm_struct *mm = dev->mm;
 	struct vmq_net_vq *nvq;
 	unsigned int i;
 
 	lockdep_assert_held(&dev->mutex);
-	if (!dev->mm)
+	if (!mm)
 		return;
 	/*
 	 * Every pair first: with queue folding a worker may serve another
@@ -150,8 +153,7 @@ static void vmq_dev_drop_owner(struct vmq_dev *dev)
 		eventfd_ctx_put(dev->log_ctx);
 	dev->log_ctx = NULL;
 	vmq_dev_unlist_owner(dev);
-	mmput(dev->mm);
-	dev->mm = NULL;
+	mmput(mm);
 	dev->acked_features = 0;
 	dev->backend_features = 0;
 	dev->iotlb.v2 = false;
@@ -249,15 +251,14 @@ int vmq_dev_set_owner(struct vmq_dev *dev)
 		return -EINVAL;
 	/* listed (and dev->mm set) first, so that concurrent calls count it */
 	ret = vmq_dev_list_owner(dev, mm);
-	if (!ret) {
-		ret = vmq_dev_start_pairs(dev, mm);
-		if (ret) {
-			vmq_dev_unlist_owner(dev);
-			dev->mm = NULL;
-		}
-	}
 	if (ret)
-		mmput(mm);
+		goto put;
+	ret = vmq_dev_start_pairs(dev, mm);
+	if (!ret)
+		return 0;
+	vmq_dev_unlist_owner(dev);
+put:
+	mmput(mm);
 	return ret;
 }
 
