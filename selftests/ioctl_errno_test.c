@@ -501,6 +501,26 @@ ERRNO_CASE(set_backend_eventfd_is_enotsock, WITH_RINGS, ENOTSOCK)
 	return r;
 }
 
+/*
+ * A ring at address 0 is the VMM's to give (it may be mapped, and is a
+ * user address): the first access faults, EFAULT. vhost-mq once took 0
+ * for "not in one piece" and dereferenced a NULL piece list (found by
+ * ioctl_fuzz_test).
+ */
+ERRNO_CASE(set_backend_with_used_ring_at_address_0_is_efault, WITH_RINGS,
+	   EFAULT)
+{
+	struct vhost_vring_addr a = {
+		.index = 1,
+		.desc_user_addr = (uintptr_t)e->tx.vring.desc,
+		.avail_user_addr = (uintptr_t)e->tx.vring.avail,
+		.used_user_addr = 0,
+	};
+	int r = xioctl(e->fd, VHOST_SET_VRING_ADDR, &a);
+
+	return r ? r : set_backend(e, 1, e->tap);
+}
+
 ERRNO_CASE(set_backend_its_own_vhost_fd_is_enotsock, WITH_RINGS, ENOTSOCK)
 {
 	return set_backend(e, 1, e->fd);

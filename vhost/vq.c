@@ -147,6 +147,16 @@ enum vmq_pieces_op {
 static int vmq_vq_log_hva(struct vmq_vq *vq, u64 hva, u64 len);
 
 /*
+ * Is ring area @a scattered (its pieces listed) rather than in place at
+ * vq->ring[a]? Asked of pieces[], never of ring[]: 0 is an address a VMM
+ * may give, directly or as an IOTLB mapping's, and faults where it is used.
+ */
+static bool vmq_ring_scattered(const struct vmq_vq *vq, enum vmq_ring_area a)
+{
+	return unlikely(vq->pieces[a]);
+}
+
+/*
  * Read, write or log the bytes [off, off + len) of scattered ring area @a,
  * piece by piece; the range lies inside the area, whose whole size was
  * translated.
@@ -192,7 +202,7 @@ static int vmq_pieces_access(struct vmq_vq *vq, enum vmq_ring_area a,
 static int vmq_ring_read(struct vmq_vq *vq, enum vmq_ring_area a, u32 off,
 			 void *buf, u32 len)
 {
-	if (likely(vq->ring[a]))
+	if (!vmq_ring_scattered(vq, a))
 		return copy_from_user(buf, vq->ring[a] + off, len) ? -EFAULT : 0;
 	return vmq_pieces_access(vq, a, off, buf, len, VMQ_PIECES_READ);
 }
@@ -200,7 +210,7 @@ static int vmq_ring_read(struct vmq_vq *vq, enum vmq_ring_area a, u32 off,
 static int vmq_ring_write(struct vmq_vq *vq, enum vmq_ring_area a, u32 off,
 			  const void *buf, u32 len)
 {
-	if (likely(vq->ring[a]))
+	if (!vmq_ring_scattered(vq, a))
 		return copy_to_user(vq->ring[a] + off, buf, len) ? -EFAULT : 0;
 	return vmq_pieces_access(vq, a, off, (void *)buf, len,
 				 VMQ_PIECES_WRITE);
@@ -211,7 +221,7 @@ static int vmq_ring_get16(struct vmq_vq *vq, enum vmq_ring_area a, u32 off,
 {
 	__virtio16 raw;
 
-	if (likely(vq->ring[a])) {
+	if (!vmq_ring_scattered(vq, a)) {
 		if (get_user(raw, (__virtio16 __user *)(vq->ring[a] + off)))
 			return -EFAULT;
 	} else if (vmq_pieces_access(vq, a, off, &raw, sizeof(raw),
@@ -227,7 +237,7 @@ static int vmq_ring_put16(struct vmq_vq *vq, enum vmq_ring_area a, u32 off,
 {
 	__virtio16 raw = cpu_to_vq16(v);
 
-	if (likely(vq->ring[a]))
+	if (!vmq_ring_scattered(vq, a))
 		return put_user(raw, (__virtio16 __user *)(vq->ring[a] + off));
 	return vmq_pieces_access(vq, a, off, &raw, sizeof(raw),
 				 VMQ_PIECES_WRITE);
@@ -337,7 +347,7 @@ static int vmq_vq_log_used(struct vmq_vq *vq, u32 offset, u32 len)
 		return 0;
 	if (!vq->iotlb)
 		return vmq_log_write(vq->log_base, vq->log_addr + offset, len);
-	if (used)
+	if (!vmq_ring_scattered(vq, VMQ_RING_USED))
 		return vmq_vq_log_hva(vq, (unsigned long)used + offset, len);
 	return vmq_pieces_access(vq, VMQ_RING_USED, offset, NULL, len,
 				 VMQ_PIECES_LOG);
@@ -743,7 +753,7 @@ static int vmq_env_read_desc(struct vmq_chain_env *env, u32 i,
 		*desc = env->first;
 		return VMQ_CHAIN_OK;
 	}
-	if (likely(table))
+	if (!vmq_ring_scattered(env->vq, VMQ_RING_DESC))
 		return vmq_read_user_desc(table + i, desc, env->packed);
 	if (vmq_pieces_access(env->vq, VMQ_RING_DESC, i * sizeof(raw), &raw,
 			      sizeof(raw), VMQ_PIECES_READ))
@@ -978,7 +988,7 @@ static int vmq_packed_read_head(struct vmq_vq *vq, struct vmq_desc *desc)
 	struct vring_packed_desc raw;
 	int r;
 
-	if (unlikely(!d)) {
+	if (vmq_ring_scattered(vq, VMQ_RING_DESC)) {
 		/* scattered: the flags, then the descriptor piece by piece */
 		r = vmq_packed_peek(vq, vq->last_avail_idx);
 		if (r != VMQ_PACKED_AVAIL)
@@ -1297,7 +1307,7 @@ static int vmq_packed_log_desc(struct vmq_vq *vq, u32 off, u32 len)
 {
 	void __user *desc = vq->ring[VMQ_RING_DESC];
 
-	if (desc)
+	if (!vmq_ring_scattered(vq, VMQ_RING_DESC))
 		return vmq_vq_log_hva(vq, (unsigned long)desc + off, len);
 	return vmq_pieces_access(vq, VMQ_RING_DESC, off, NULL, len,
 				 VMQ_PIECES_LOG);
@@ -1357,7 +1367,7 @@ static int vmq_packed_write_used(struct vmq_vq *vq, unsigned int n)
 	__le16 flags;
 	u32 e, slot;
 
-	if (unlikely(!d))
+	if (vmq_ring_scattered(vq, VMQ_RING_DESC))
 		return vmq_packed_write_used_pieces(vq, n);
 	if (!user_access_begin(d, vq->num * sizeof(*d)))
 		return -EFAULT;
