@@ -49,6 +49,7 @@ static bool vmq_ctrl_one(struct vmq_ctrl *ctrl, const struct vmq_vq_chain *c)
 	size_t have;
 	u32 n;
 
+	lockdep_assert_held(&ctrl->vq.mutex);
 	/*
 	 * Whatever stops the queue here leaves its base at this chain, as
 	 * for the walker's errors: once the VMM restarts the ring the command

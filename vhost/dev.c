@@ -83,6 +83,7 @@ static int vmq_dev_list_owner(struct vmq_dev *dev, struct mm_struct *mm)
 	unsigned int held = 0, max = vmq_dev_max_pairs();
 	struct vmq_dev *d;
 
+	lockdep_assert_held(&dev->mutex);
 	spin_lock(&vmq_owners_lock);
 	list_for_each_entry(d, &vmq_owners, owner_link)
 		if (d->mm == mm)
@@ -103,6 +104,7 @@ static int vmq_dev_list_owner(struct vmq_dev *dev, struct mm_struct *mm)
 /* Undo vmq_dev_list_owner(); the caller puts the mm's reference. */
 static void vmq_dev_unlist_owner(struct vmq_dev *dev)
 {
+	lockdep_assert_held(&dev->mutex);
 	spin_lock(&vmq_owners_lock);
 	list_del(&dev->owner_link);
 	dev->mm = NULL;
@@ -190,6 +192,7 @@ void vmq_dev_flush(struct vmq_dev *dev)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&dev->mutex);
 	if (!dev->mm)
 		return;
 	for (i = 0; i < dev->npairs; i++)
@@ -203,6 +206,7 @@ static int vmq_dev_start_pairs(struct vmq_dev *dev, struct mm_struct *mm)
 	unsigned int i;
 	int err = 0;
 
+	lockdep_assert_held(&dev->mutex);
 	for (i = 0; i < dev->nvqs; i++) {
 		err = vmq_vq_alloc_scratch(vmq_dev_vq(dev, i));
 		if (err)
@@ -266,6 +270,7 @@ int vmq_dev_reset_owner(struct vmq_dev *dev)
 {
 	int ret = vmq_dev_check_owner(dev);
 
+	lockdep_assert_held(&dev->mutex);
 	if (!ret)
 		vmq_dev_drop_owner(dev);
 	return ret;
@@ -282,6 +287,7 @@ static bool vmq_dev_mem_ok(struct vmq_dev *dev, const struct vmq_mem *mem,
 	unsigned int i;
 	bool ok = true;
 
+	lockdep_assert_held(&dev->mutex);
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vmq_vq *vq = vmq_dev_vq(dev, i);
 
@@ -325,6 +331,7 @@ static void vmq_dev_point_iotlb(struct vmq_dev *dev, struct vmq_iotlb *io)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&dev->mutex);
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vmq_vq *vq = vmq_dev_vq(dev, i);
 
@@ -343,6 +350,7 @@ static int vmq_dev_set_iotlb(struct vmq_dev *dev, bool on)
 {
 	int err;
 
+	lockdep_assert_held(&dev->mutex);
 	if (on && dev->iotlb_kept && dev->iotlb.tlb)
 		return 0;
 	if (!on) {

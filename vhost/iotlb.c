@@ -65,10 +65,12 @@ void vmq_iotlb_init(struct vmq_iotlb *io)
  * new table (or to go without one); io->lock held.
  */
 static void vmq_iotlb_rerun_misses(struct vmq_iotlb *io)
+	__must_hold(&io->lock)
 {
 	struct vmq_iotlb_miss *m, *tmp;
 	struct vmq_vq *vq;
 
+	lockdep_assert_held(&io->lock);
 	list_splice_init(&io->asked, &io->unread);
 	list_for_each_entry_safe(m, tmp, &io->unread, node) {
 		list_del_init(&m->node);
@@ -113,7 +115,9 @@ int vmq_iotlb_enable(struct vmq_iotlb *io, bool on)
  */
 static void vmq_iotlb_ask(struct vmq_iotlb *io, struct vmq_iotlb_miss *miss,
 			  u64 iova, u8 perm)
+	__must_hold(&io->lock)
 {
+	lockdep_assert_held(&io->lock);
 	miss->iova = iova;
 	miss->perm = perm;
 	miss->asked = false;
@@ -196,11 +200,14 @@ out:
 }
 
 /* Wake the vrings whose miss [start, last] answers; io->lock held. */
-static void vmq_iotlb_answer(struct list_head *list, u64 start, u64 last)
+static void vmq_iotlb_answer(struct vmq_iotlb *io, struct list_head *list,
+			     u64 start, u64 last)
+	__must_hold(&io->lock)
 {
 	struct vmq_iotlb_miss *m, *tmp;
 	struct vmq_vq *vq;
 
+	lockdep_assert_held(&io->lock);
 	list_for_each_entry_safe(m, tmp, list, node) {
 		if (m->iova < start || m->iova > last)
 			continue;
@@ -241,8 +248,8 @@ int vmq_iotlb_process(struct vmq_iotlb *io, const struct vhost_iotlb_msg *msg,
 						 msg->uaddr, msg->perm)) {
 			ret = -EFAULT;
 		} else {
-			vmq_iotlb_answer(&io->asked, msg->iova, last);
-			vmq_iotlb_answer(&io->unread, msg->iova, last);
+			vmq_iotlb_answer(io, &io->asked, msg->iova, last);
+			vmq_iotlb_answer(io, &io->unread, msg->iova, last);
 		}
 		spin_unlock(&io->lock);
 		return ret;
@@ -327,10 +334,12 @@ union vmq_iotlb_out {
 static struct vmq_iotlb_miss *
 vmq_iotlb_next_miss(struct vmq_iotlb *io, union vmq_iotlb_out *out,
 		    size_t *size)
+	__must_hold(&io->lock)
 {
 	struct vmq_iotlb_miss *m;
 	struct vhost_iotlb_msg *msg;
 
+	lockdep_assert_held(&io->lock);
 	m = list_first_entry_or_null(&io->unread, struct vmq_iotlb_miss, node);
 	if (!m)
 		return NULL;
@@ -354,9 +363,11 @@ vmq_iotlb_next_miss(struct vmq_iotlb *io, union vmq_iotlb_out *out,
 
 static void vmq_iotlb_unread_again(struct vmq_iotlb *io,
 				   struct vmq_iotlb_miss *m, u64 iova)
+	__must_hold(&io->lock)
 {
 	struct vmq_iotlb_miss *x;
 
+	lockdep_assert_held(&io->lock);
 	list_for_each_entry(x, &io->asked, node) {
 		if (x != m)
 			continue;

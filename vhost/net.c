@@ -54,6 +54,7 @@ static struct vmq_pair *vmq_nvq_sibling(struct vmq_net_vq *nvq,
 /* Is this vring's pair one the guest uses? Under vq.mutex. */
 static bool vmq_nvq_active(struct vmq_net_vq *nvq)
 {
+	lockdep_assert_held(&nvq->vq.mutex);
 	return nvq->target == nvq->vq.index / 2;
 }
 
@@ -69,6 +70,7 @@ static bool vmq_busy_poll(struct vmq_net_vq *nvq,
 	struct vmq_worker *worker = nvq->vq.poll.worker;
 	u64 end;
 
+	lockdep_assert_held(&nvq->vq.mutex);
 	/*
 	 * Only on the pair's own worker, whose queue has_work() watches: a
 	 * run queued on another one just before the active pairs changed
@@ -112,6 +114,7 @@ static void vmq_tx_free_batch(struct vmq_net_vq *nvq)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&nvq->vq.mutex);
 	for (i = 0; i < nvq->nxdp; i++)
 		page_frag_free(nvq->xdp[i].data_hard_start);
 	nvq->nxdp = 0;
@@ -131,6 +134,7 @@ static void vmq_tx_flush_batch(struct vmq_net_vq *nvq, struct socket *sock)
 	};
 	int err;
 
+	lockdep_assert_held(&nvq->vq.mutex);
 	if (!nvq->nxdp)
 		return;
 	err = sock->ops->sendmsg(sock, &msg, 0);
@@ -159,6 +163,7 @@ static int vmq_tx_build(struct vmq_net_vq *nvq, struct socket *sock,
 	u16 csum_end;
 	void *buf;
 
+	lockdep_assert_held(&nvq->vq.mutex);
 	if (len < hlen)
 		return -EINVAL;
 	if (buflen > PAGE_SIZE)
@@ -218,6 +223,7 @@ static int vmq_tx_sendmsg(struct vmq_net_vq *nvq, struct socket *sock,
 	struct vmq_vq *vq = &nvq->vq;
 	int err;
 
+	lockdep_assert_held(&nvq->vq.mutex);
 	err = sock->ops->sendmsg(sock, msg, len);
 	if (unlikely(err == -EAGAIN || err == -ENOMEM || err == -ENOBUFS)) {
 		vmq_vq_discard(vq, 1);
@@ -240,6 +246,7 @@ static bool vmq_tx_one(struct vmq_net_vq *nvq, struct socket *sock,
 	size_t len = c->out_len - nvq->vhost_hlen;
 	int err = -ENOSPC, ok = 1;
 
+	lockdep_assert_held(&nvq->vq.mutex);
 	/* longer than any tap takes: dropped, not copied (nor sized in int) */
 	if (unlikely(len > nvq->sock_hlen + VMQ_TX_FRAME_MAX)) {
 		vq->stats.drops[VHOST_MQ_DROP_TOO_BIG]++;
@@ -368,6 +375,7 @@ static void *vmq_rxq_peek(struct vmq_net_vq *nvq)
 {
 	struct vmq_rx_batch *rxq = &nvq->rxq;
 
+	lockdep_assert_held(&nvq->vq.mutex);
 	if (rxq->head == rxq->tail) {
 		rxq->head = 0;
 		rxq->tail = ptr_ring_consume_batched(nvq->rx_ring, rxq->queue,
@@ -383,6 +391,7 @@ static void vmq_rxq_unproduce(struct vmq_net_vq *nvq)
 {
 	struct vmq_rx_batch *rxq = &nvq->rxq;
 
+	lockdep_assert_held(&nvq->vq.mutex);
 	if (nvq->rx_ring && rxq->head != rxq->tail)
 		ptr_ring_unconsume(nvq->rx_ring, rxq->queue + rxq->head,
 				   rxq->tail - rxq->head, tun_ptr_free);
@@ -393,6 +402,7 @@ static void vmq_rxq_unproduce(struct vmq_net_vq *nvq)
 /* Hand the peeked frame to recvmsg, which consumes it whatever happens. */
 static void *vmq_rxq_take(struct vmq_net_vq *nvq)
 {
+	lockdep_assert_held(&nvq->vq.mutex);
 	return nvq->rx_ring ? nvq->rxq.queue[nvq->rxq.head++] : NULL;
 }
 
@@ -402,6 +412,7 @@ static int vmq_rx_peek(struct vmq_net_vq *nvq)
 	struct socket *sock = nvq->vq.backend;
 	void *ptr;
 
+	lockdep_assert_held(&nvq->vq.mutex);
 	if (!nvq->rx_ring)
 		return sock->ops->peek_len ? sock->ops->peek_len(sock) : 0;
 	ptr = vmq_rxq_peek(nvq);
@@ -475,6 +486,8 @@ static void vmq_rx_drop(struct vmq_net_vq *nvq, struct vmq_net_vq *src,
 	struct kvec kv;
 	char byte;
 
+	lockdep_assert_held(&nvq->vq.mutex);
+	lockdep_assert_held(&src->vq.mutex);
 	kv.iov_base = &byte;
 	kv.iov_len = 1;
 	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, 1);
@@ -490,6 +503,8 @@ static bool vmq_rx_one(struct vmq_net_vq *nvq, struct vmq_net_vq *src,
 		       struct socket *sock, size_t sock_len, int iovs,
 		       u16 heads)
 {
+	lockdep_assert_held(&nvq->vq.mutex);
+	lockdep_assert_held(&src->vq.mutex);
 	static const struct virtio_net_hdr_mrg_rxbuf zero_hdr;
 	struct vmq_vq *vq = &nvq->vq;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_TRUNC };
@@ -601,6 +616,8 @@ static enum vmq_rx_turn vmq_rx_drain(struct vmq_net_vq *nvq,
 	unsigned int done = 0;
 	size_t sock_len;
 
+	lockdep_assert_held(&nvq->vq.mutex);
+	lockdep_assert_held(&src->vq.mutex);
 	for (;;) {
 		sock_len = vmq_rx_peek(src);
 		if (!sock_len) {
@@ -667,6 +684,7 @@ static bool vmq_rx_run(struct vmq_net_vq *nvq, struct vmq_rx_budget *b)
 	unsigned int m = nvq->rx_turn % nsrc, dry = 0;
 	enum vmq_rx_turn r;
 
+	lockdep_assert_held(&nvq->vq.mutex);
 	while (dry < nsrc) {
 		r = vmq_rx_source(nvq, m, nsrc, b);
 		if (r == VMQ_RX_STOP)
@@ -919,6 +937,7 @@ static struct ptr_ring *vmq_get_rx_ring(struct socket *sock)
 
 static int vmq_nvq_start(struct vmq_net_vq *nvq, struct socket *sock)
 {
+	lockdep_assert_held(&nvq->vq.mutex);
 	if (nvq->vq.index % 2 == VMQ_VQ_RX)
 		nvq->rx_ring = vmq_get_rx_ring(sock);
 	if (!sock)
@@ -941,6 +960,7 @@ static long vmq_nvq_set_backend(struct vmq_net_vq *nvq, struct socket *sock,
 	bool was = nvq->fold_only;
 	long r = 0;
 
+	lockdep_assert_held(&nvq->vq.mutex);
 	*old = vq->backend;
 	if (sock == *old && fold_only == was)
 		return 0;

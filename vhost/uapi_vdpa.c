@@ -95,6 +95,7 @@ static u32 vmq_vdpa_vring(struct vmq_dev *dev, u32 idx)
 {
 	u32 cvq = 2 * dev->npairs;
 
+	lockdep_assert_held(&dev->mutex);
 	if (dev->vdpa->swap_cvq && (idx == 2 || idx == cvq))
 		return idx == 2 ? cvq : 2;
 	return idx;
@@ -108,6 +109,7 @@ static u32 vmq_vdpa_vring(struct vmq_dev *dev, u32 idx)
  */
 static bool vmq_vdpa_folds(struct vmq_dev *dev, u32 idx)
 {
+	lockdep_assert_held(&dev->mutex);
 	return !(dev->vdpa->features & BIT_ULL(VIRTIO_NET_F_MQ)) &&
 	       idx >= 2 && idx < 2 * dev->npairs && idx % 2 == VMQ_VQ_RX &&
 	       !test_bit(idx, dev->vdpa->ready);
@@ -125,6 +127,7 @@ static int vmq_vdpa_sync(struct vmq_dev *dev, u32 idx)
 	bool fold = v->running && vmq_vdpa_folds(dev, idx);
 	struct socket *sock = NULL;
 
+	lockdep_assert_held(&dev->mutex);
 	if (idx == 2 * dev->npairs)
 		return vmq_dev_set_ctrl(dev, ready, NULL);
 	if (ready || fold) {
@@ -142,6 +145,7 @@ static int vmq_vdpa_sync(struct vmq_dev *dev, u32 idx)
  */
 bool vmq_vdpa_active_ok(struct vmq_dev *dev, unsigned int n)
 {
+	lockdep_assert_held(&dev->mutex);
 	return n == 1 || (dev->vdpa->features & BIT_ULL(VIRTIO_NET_F_MQ));
 }
 
@@ -189,6 +193,7 @@ static void vmq_vdpa_stop(struct vmq_dev *dev)
 	bool was = dev->vdpa->running;
 	unsigned int i;
 
+	lockdep_assert_held(&dev->mutex);
 	dev->vdpa->running = false;
 	for (i = 0; i < dev->nvqs; i++)
 		vmq_vdpa_sync(dev, i);
@@ -202,6 +207,7 @@ static int vmq_vdpa_start(struct vmq_dev *dev)
 	unsigned int i;
 	int r;
 
+	lockdep_assert_held(&dev->mutex);
 	if (!dev->mm)
 		return -EPERM;
 	r = vmq_vdpa_set_offloads(v, vmq_vdpa_tun_offloads(v->features));
@@ -235,6 +241,7 @@ static long vmq_vdpa_set_status(struct vmq_dev *dev, u8 status)
 	struct vmq_vdpa *v = dev->vdpa;
 	u8 add = status & ~v->status;
 
+	lockdep_assert_held(&dev->mutex);
 	if (!status) {
 		/* reset: bases, rings and the guest's pairs stay */
 		vmq_vdpa_stop(dev);
@@ -264,6 +271,7 @@ static long vmq_vdpa_set_features(struct vmq_dev *dev, u64 __user *argp)
 	u64 features, core;
 	int r;
 
+	lockdep_assert_held(&dev->mutex);
 	if (v->status & VIRTIO_CONFIG_S_FEATURES_OK)
 		return -EBUSY;
 	if (copy_from_user(&features, argp, sizeof(features)))
@@ -351,6 +359,7 @@ static long vmq_vdpa_vring_ioctl(struct vmq_dev *dev, unsigned int cmd,
 	struct vhost_vring_state s;
 	u32 idx;
 
+	lockdep_assert_held(&dev->mutex);
 	if (get_user(idx, (u32 __user *)argp))
 		return -EFAULT;
 	if (idx >= dev->nvqs)
@@ -392,6 +401,7 @@ static long vmq_vdpa_owned_ioctl(struct vmq_dev *dev, unsigned int cmd,
 	struct vmq_mem *mem;
 	long r;
 
+	lockdep_assert_held(&dev->mutex);
 	r = vmq_dev_check_owner(dev);
 	if (r)
 		return r;
@@ -423,6 +433,7 @@ static long vmq_vdpa_locked_ioctl(struct vmq_dev *dev, unsigned int cmd,
 	u16 num = VMQ_VDPA_VRING_NUM;
 	u8 status;
 
+	lockdep_assert_held(&dev->mutex);
 	switch (cmd) {
 	case VHOST_VDPA_GET_DEVICE_ID:
 		return vmq_vdpa_put(argp, &u, sizeof(u));

@@ -264,6 +264,7 @@ static size_t vmq_vq_used_size(struct vmq_vq *vq, u32 num)
 
 bool vmq_vq_log_access_ok(struct vmq_vq *vq, void __user *log_base)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (!vmq_mem_access_ok(vq->mem, log_base,
 			       vmq_vq_has(vq, VHOST_F_LOG_ALL)))
 		return false;
@@ -287,6 +288,7 @@ static bool vmq_ring_access_ok(struct vmq_vq *vq, u32 num, void __user *desc,
 /* May the ring and its log be used? Checked when a backend attaches. */
 bool vmq_vq_access_ok(struct vmq_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	return vmq_vq_log_access_ok(vq, vq->log_base) &&
 	       vmq_ring_access_ok(vq, vq->num, vq->ring[VMQ_RING_DESC],
 				  vq->ring[VMQ_RING_AVAIL],
@@ -425,6 +427,7 @@ static void vmq_vq_stop(struct vmq_vq *vq, enum vmq_chain_error why)
 /* Ring or buffer memory the device cannot read or write. */
 void vmq_vq_fault(struct vmq_vq *vq, const char *what)
 {
+	lockdep_assert_held(&vq->mutex);
 	pr_debug_ratelimited("vhost-mq: vring %u stopped: %s\n", vq->index,
 			     what);
 	vmq_vq_stop(vq, VMQ_CHAIN_MEM_FAULT);
@@ -433,6 +436,7 @@ void vmq_vq_fault(struct vmq_vq *vq, const char *what)
 /* The guest broke a rule of the ring: stop the queue, count why. */
 void vmq_vq_error(struct vmq_vq *vq, enum vmq_chain_error why)
 {
+	lockdep_assert_held(&vq->mutex);
 	pr_debug_ratelimited("vhost-mq: vring %u stopped: chain error %d\n",
 			     vq->index, why);
 	vmq_vq_stop(vq, why);
@@ -530,6 +534,7 @@ static int vmq_vq_map_rings(struct vmq_vq *vq)
 	unsigned int gen;
 	int err;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!vq->iotlb)
 		return 0;
 	gen = READ_ONCE(vq->iotlb->gen);
@@ -573,6 +578,7 @@ static void vmq_vq_reset_rings(struct vmq_vq *vq)
 /* ACCESS_PLATFORM acked (@iotlb) or not (NULL); under the vq mutex. */
 void vmq_vq_set_iotlb(struct vmq_vq *vq, struct vmq_iotlb *iotlb)
 {
+	lockdep_assert_held(&vq->mutex);
 	/* a vring that waited for the old table runs again without it */
 	if (vq->iotlb && vq->iotlb != iotlb &&
 	    vmq_iotlb_cancel(vq->iotlb, &vq->miss) && vq->poll.worker)
@@ -587,6 +593,7 @@ void vmq_vq_set_iotlb(struct vmq_vq *vq, struct vmq_iotlb *iotlb)
  */
 bool vmq_vq_start_run(struct vmq_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (unlikely(vq->broken))
 		return false;
 	vq->run_descs = 0;
@@ -650,6 +657,7 @@ int vmq_vq_init_access(struct vmq_vq *vq)
 {
 	u16 idx;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!vq->backend)
 		return 0;
 	if (vmq_vq_packed(vq))
@@ -1097,6 +1105,7 @@ int vmq_vq_next_chain(struct vmq_vq *vq, int iov_first,
 	struct vmq_chain found;
 	int r;
 
+	lockdep_assert_held(&vq->mutex);
 	/* stopped: not one more chain until the VMM restarts the ring */
 	if (unlikely(vq->broken))
 		return -EINVAL;
@@ -1121,6 +1130,7 @@ void vmq_vq_discard(struct vmq_vq *vq, unsigned int n)
 {
 	u32 e;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!vmq_vq_packed(vq)) {
 		vq->last_avail_idx -= n;
 		return;
@@ -1140,6 +1150,7 @@ bool vmq_vq_avail_empty(struct vmq_vq *vq)
 {
 	u16 idx;
 
+	lockdep_assert_held(&vq->mutex);
 	if (vmq_vq_packed(vq))
 		return vmq_packed_peek(vq, vq->last_avail_idx) <=
 		       VMQ_PACKED_EMPTY;
@@ -1153,6 +1164,7 @@ bool vmq_vq_avail_empty(struct vmq_vq *vq)
 /* Ask the guest not to kick us while we are draining the ring anyway. */
 void vmq_vq_disable_notify(struct vmq_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (vq->used_flags & VRING_USED_F_NO_NOTIFY)
 		return;
 	vq->used_flags |= VRING_USED_F_NO_NOTIFY;
@@ -1170,6 +1182,7 @@ bool vmq_vq_enable_notify(struct vmq_vq *vq)
 {
 	u16 idx;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!(vq->used_flags & VRING_USED_F_NO_NOTIFY))
 		return false;
 	vq->used_flags &= ~VRING_USED_F_NO_NOTIFY;
@@ -1295,6 +1308,7 @@ void vmq_vq_push_head(struct vmq_vq *vq, const struct vmq_vq_chain *chain,
 {
 	u32 id = chain->head;
 
+	lockdep_assert_held(&vq->mutex);
 	if (vmq_vq_packed(vq))
 		id |= (u32)chain->ndescs << 16;
 	vq->heads[vq->nheads].id = cpu_to_vq32(id);
@@ -1511,6 +1525,7 @@ log_fault:
  */
 void vmq_vq_flush_used(struct vmq_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (vq->nheads)
 		vmq_vq_publish(vq);
 	if (unlikely(vq->error_pending)) {
@@ -1530,6 +1545,7 @@ int vmq_vq_log_written(struct vmq_vq *vq, u64 len)
 	unsigned int i;
 	u64 l;
 
+	lockdep_assert_held(&vq->mutex);
 	/* data before log: pairs with the VMM's read of the log */
 	smp_wmb();
 	for (i = 0; i < vq->nlog && len; i++) {

@@ -50,12 +50,12 @@
 #define VMQ_PACKED_DESC_ID	12U
 #define VMQ_PACKED_DESC_FLAGS	14U
 
-static inline u16 vmq_packed_idx(u16 pos)
+static __always_inline u16 vmq_packed_idx(u16 pos)
 {
 	return pos & VMQ_PACKED_IDX_MASK;
 }
 
-static inline bool vmq_packed_wrap(u16 pos)
+static __always_inline bool vmq_packed_wrap(u16 pos)
 {
 	return pos & VMQ_PACKED_WRAP;
 }
@@ -64,7 +64,7 @@ static inline bool vmq_packed_wrap(u16 pos)
  * A position is valid for a ring of @num entries when its index is in the
  * table (the VMM's base is checked so; a guest's event offset need not be).
  */
-static inline bool vmq_packed_pos_valid(u16 pos, u32 num)
+static __always_inline bool vmq_packed_pos_valid(u16 pos, u32 num)
 {
 	return vmq_packed_idx(pos) < num;
 }
@@ -74,7 +74,7 @@ static inline bool vmq_packed_pos_valid(u16 pos, u32 num)
  * wrap counter is 0. Moving on by one slot adds one, so differences of
  * these give distances, whatever laps lie between.
  */
-static inline u32 vmq_packed_lin(u16 pos, u32 num)
+static __always_inline u32 vmq_packed_lin(u16 pos, u32 num)
 {
 	u32 i = vmq_packed_idx(pos) % num;
 
@@ -82,14 +82,14 @@ static inline u32 vmq_packed_lin(u16 pos, u32 num)
 }
 
 /* Slots from @from on to @to (0 .. 2 * num - 1). */
-static inline u32 vmq_packed_dist(u16 from, u16 to, u32 num)
+static __always_inline u32 vmq_packed_dist(u16 from, u16 to, u32 num)
 {
 	return (vmq_packed_lin(to, num) + 2 * num -
 		vmq_packed_lin(from, num)) % (2 * num);
 }
 
 /* @pos moved on by @n slots (n <= num); the wrap counter flips at the end. */
-static inline u16 vmq_packed_add(u16 pos, u32 n, u32 num)
+static __always_inline u16 vmq_packed_add(u16 pos, u32 n, u32 num)
 {
 	u32 i = vmq_packed_idx(pos) + n;
 	u16 wrap = pos & VMQ_PACKED_WRAP;
@@ -102,7 +102,7 @@ static inline u16 vmq_packed_add(u16 pos, u32 n, u32 num)
 }
 
 /* @pos moved back by @n slots (n <= num). */
-static inline u16 vmq_packed_sub(u16 pos, u32 n, u32 num)
+static __always_inline u16 vmq_packed_sub(u16 pos, u32 n, u32 num)
 {
 	u32 i = vmq_packed_idx(pos);
 	u16 wrap = pos & VMQ_PACKED_WRAP;
@@ -130,7 +130,7 @@ enum vmq_packed_state {
  * writes, but it never writes at or past its available position in the
  * same lap: a guest that claims so is broken.
  */
-static inline enum vmq_packed_state vmq_packed_state(u16 flags, bool wrap)
+static __always_inline enum vmq_packed_state vmq_packed_state(u16 flags, bool wrap)
 {
 	bool avail = flags & VMQ_PACKED_F_AVAIL, used = flags & VMQ_PACKED_F_USED;
 
@@ -140,13 +140,13 @@ static inline enum vmq_packed_state vmq_packed_state(u16 flags, bool wrap)
 }
 
 /* The flags of a used descriptor written in the lap of counter @wrap. */
-static inline u16 vmq_packed_used_flags(bool wrap)
+static __always_inline u16 vmq_packed_used_flags(bool wrap)
 {
 	return wrap ? VMQ_PACKED_F_AVAIL | VMQ_PACKED_F_USED : 0;
 }
 
 /* The flags of a used descriptor written at position @pos. */
-static inline u16 vmq_packed_used_flags_at(u16 pos)
+static __always_inline u16 vmq_packed_used_flags_at(u16 pos)
 {
 	return vmq_packed_used_flags(vmq_packed_wrap(pos));
 }
@@ -156,8 +156,8 @@ static inline u16 vmq_packed_used_flags_at(u16 pos)
  * @event lies in the slots published since the last notification,
  * [old, new). @event comes from the guest: any value is safe here.
  */
-static inline bool vmq_packed_need_event(u16 event, u16 new_pos, u16 old,
-					 u32 num)
+static __always_inline bool vmq_packed_need_event(u16 event, u16 new_pos,
+						  u16 old, u32 num)
 {
 	u32 lin = vmq_packed_lin(event, num);
 	u32 span = vmq_packed_dist(old, new_pos, num);
