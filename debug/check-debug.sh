@@ -12,6 +12,7 @@
 # makes 40-70 times slower for both devices (measured with
 # RIG_ONLY=lifecycle_test: vhost-net 131 ms a table, vhost-mq about 230;
 # on Debian's kernel 3.2 and 3.4 ms), so 200 do not fit the harness's 30 s.
+# The ioctl fuzzer runs DEBUG_FUZZ_SECS (300) on each device, 10 minutes.
 # RIG_ONLY="datapath_test ..." runs only those programs.
 set -u
 cd "$(dirname "$0")/.."
@@ -41,7 +42,7 @@ echo "== selftests under the debug kernel (VM; slower: KASAN and lockdep under T
 vmjob=$results/vm
 if VM_DEBUG_KERNEL=$cache VM_MODULE=$src/vhost/vhost_mq.ko \
 	VM_TIMEOUT=${DEBUG_VM_TIMEOUT:-4800} VM_JOBDIR=$vmjob \
-	qemu-glue/vm-run.sh "RIG_ONLY='${RIG_ONLY:-}' VMQ_KO=$src/vhost/vhost_mq.ko SOAK_FRAMES=${DEBUG_SOAK_FRAMES:-1000000} MEMTABLE_SWAPS=${DEBUG_MEMTABLE_SWAPS:-40} RIG_TEST_TIMEOUT=1500 selftests/run-vm.sh"; then
+	qemu-glue/vm-run.sh "RIG_ONLY='${RIG_ONLY:-}' VMQ_KO=$src/vhost/vhost_mq.ko SOAK_FRAMES=${DEBUG_SOAK_FRAMES:-1000000} IOCTL_FUZZ_SECS=${DEBUG_FUZZ_SECS:-300} MEMTABLE_SWAPS=${DEBUG_MEMTABLE_SWAPS:-40} RIG_TEST_TIMEOUT=1500 selftests/run-vm.sh"; then
 	tap_line "$results" rig ok "debug VM run: no hang, no panic, no KASAN/lockdep/kmemleak/WARN report"
 else
 	tap_line "$results" rig "not ok" "debug VM run: see the [rig] FAIL lines above"
