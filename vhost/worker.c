@@ -34,8 +34,7 @@ void vmq_work_queue(struct vmq_worker *worker, struct vmq_work *work)
 	wake_up_process(worker->task);
 }
 
-static void vmq_worker_run_list(struct vmq_worker *worker,
-				struct llist_node *node)
+static void vmq_worker_run_list(struct llist_node *node)
 {
 	struct vmq_work *work, *next;
 
@@ -49,9 +48,7 @@ static void vmq_worker_run_list(struct vmq_worker *worker,
 		 * state is seen by this run of fn.
 		 */
 		smp_mb__after_atomic();
-		lock_map_acquire(&worker->lockdep_map);
 		work->fn(work);
-		lock_map_release(&worker->lockdep_map);
 		cond_resched();
 	}
 }
@@ -75,7 +72,7 @@ static int vmq_worker_fn(void *data)
 			continue;
 		}
 		__set_current_state(TASK_RUNNING);
-		vmq_worker_run_list(worker, node);
+		vmq_worker_run_list(node);
 	}
 	kthread_unuse_mm(worker->mm);
 	return 0;
@@ -99,8 +96,6 @@ void vmq_worker_flush(struct vmq_worker *worker)
 {
 	struct vmq_flush_work flush;
 
-	lock_map_acquire(&worker->lockdep_map);
-	lock_map_release(&worker->lockdep_map);
 	init_completion(&flush.done);
 	vmq_work_init(&flush.work, vmq_flush_fn);
 	vmq_work_queue(worker, &flush.work);
@@ -136,8 +131,6 @@ static int vmq_worker_attach_cgroups(struct vmq_worker *worker)
  * Start a worker for the calling task, which owns @mm. The caller keeps a
  * user reference on @mm for the worker's whole life.
  */
-static struct lock_class_key vmq_worker_key;
-
 struct vmq_worker *vmq_worker_create(struct mm_struct *mm, pid_t owner_pid,
 				     unsigned int pair)
 {
@@ -150,7 +143,6 @@ struct vmq_worker *vmq_worker_create(struct mm_struct *mm, pid_t owner_pid,
 		return ERR_PTR(-ENOMEM);
 	worker->mm = mm;
 	init_llist_head(&worker->work_list);
-	lockdep_init_map(&worker->lockdep_map, "vmq_worker", &vmq_worker_key, 0);
 
 	task = kthread_create(vmq_worker_fn, worker, "vhost-mq-%d-%u",
 			      owner_pid, pair);

@@ -7,7 +7,6 @@
 #define VMQ_WORKER_H
 
 #include <linux/llist.h>
-#include <linux/lockdep.h>
 #include <linux/mm_types.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
@@ -32,12 +31,6 @@ struct vmq_worker {
 	struct task_struct *task;
 	struct mm_struct *mm;		/* owner's mm; the caller holds a user */
 	struct llist_head work_list;	/* lock-free: any context may queue */
-	/*
-	 * Held (for lockdep only) while a work item runs and, briefly, by
-	 * vmq_worker_flush(): a flush under a lock that a work item takes,
-	 * or from a work item, is reported as the deadlock it is.
-	 */
-	struct lockdep_map lockdep_map;
 };
 
 void vmq_work_init(struct vmq_work *work, vmq_work_fn_t fn);
