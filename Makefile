@@ -46,7 +46,7 @@ USER_HEADERS := $(wildcard uapi/linux/*.h virtio/*.h selftests/*.h)
 GUESTLIB := $(BUILD)/lib/libvmqguest.a
 
 .PHONY: all module userspace deps deps-libvirt check-libvirt ksrc lint sparse checkpatch unit \
-	selftests check check-debug check-e2e debug-kernel run vm bench fuzz clean need-kdir install dkms-install
+	selftests check check-debug check-e2e debug-kernel e2e-kernel run vm bench fuzz clean need-kdir install dkms-install
 
 all: module userspace
 
@@ -71,6 +71,20 @@ $(BUILD)/e2e-guest-$(KVER).cpio.gz: qemu-glue/guest-init.sh qemu-glue/mkinitramf
 	@mkdir -p $(dir $@)
 	INITRAMFS_BINS="$(E2E_BINS)" sh qemu-glue/mkinitramfs.sh $(KVER) $@ \
 		qemu-glue/guest-init.sh virtio_pci 9pnet_virtio 9p virtio_net
+
+# make e2e-kernel: the nested guest's own kernel (qemu-glue/e2e-kernel.config:
+# Debian's linux-source-6.1, what the guest needs built in; built once by
+# debug/build-kernel.sh and cached like the debug kernel), and its
+# initramfs without modules. e2e.sh boots it when it is there.
+e2e-kernel: $(BUILD)/e2e-bzImage $(BUILD)/e2e-guest-builtin.cpio.gz
+$(BUILD)/e2e-bzImage: qemu-glue/e2e-kernel.config debug/build-kernel.sh
+	@mkdir -p $(dir $@)
+	cache=$$(debug/build-kernel.sh e2e) && cp "$$cache/src/arch/x86/boot/bzImage" $@
+$(BUILD)/e2e-guest-builtin.cpio.gz: qemu-glue/guest-init.sh qemu-glue/mkinitramfs.sh \
+		$(BUILD)/vhost-mq-xfer $(BUILD)/bench/rr
+	@mkdir -p $(dir $@)
+	INITRAMFS_BINS="$(E2E_BINS)" sh qemu-glue/mkinitramfs.sh $(KVER) $@ \
+		qemu-glue/guest-init.sh -
 
 $(BUILD)/bench/%: bench/%.c bench/bench.h $(GUESTLIB) $(KSRC)/.stamp $(USER_HEADERS)
 	@mkdir -p $(dir $@)
@@ -161,15 +175,15 @@ selftests: module userspace
 	VM_TIMEOUT=1800 VM_JOBDIR=$(BUILD)/results/vm qemu-glue/vm-run.sh 'selftests/run-vm.sh'
 
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all e2e-kernel
 	selftests/check.sh
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all e2e-kernel
 	qemu-glue/demo.sh
 
 check-e2e: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all e2e-kernel
 	VM_TIMEOUT=6000 VM_JOBDIR=$(BUILD)/results/e2e-all qemu-glue/vm-run.sh 'E2E_ALL=1 selftests/run-e2e.sh'
 	@! grep -h '^not ok' $(BUILD)/results/e2e-all/tap/*.tap
 

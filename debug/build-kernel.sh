@@ -1,24 +1,33 @@
 #!/bin/sh
-# build-kernel.sh: build (once) the debug kernel of issue #7 from Debian's
-# linux-source-6.1 with debug/kernel.config merged over tinyconfig, and
-# print the path of its cache folder. The build is kept outside the work
-# tree, keyed by the source package version and the config fragment, so
-# only the first run pays; an interrupted build resumes where it stopped.
+# build-kernel.sh [debug|e2e]: build (once) a kernel from Debian's
+# linux-source-6.1 with a config fragment merged over tinyconfig, and print
+# the path of its cache folder: "debug" (the default) is the debug kernel
+# of issue #7 (debug/kernel.config), "e2e" the nested guest's kernel of
+# the end-to-end runs (qemu-glue/e2e-kernel.config, everything built in).
+# The build is kept outside the work tree, keyed by the source package
+# version, the config fragment and this script, so only the first run
+# pays; an interrupted build resumes where it stopped.
 #
 # The cache folder holds: src/ (the built tree, KDIR for our module),
-# mods/ (modules_install root, for modinfo -b), and env, a shell fragment
-# setting DBG_KVER, DBG_KDIR, DBG_IMAGE and DBG_MODROOT.
+# mods/ (modules_install root, for modinfo -b; empty without modules), and
+# env, a shell fragment setting DBG_KVER, DBG_KDIR, DBG_IMAGE and
+# DBG_MODROOT.
 #
 # Environment: VMQ_CACHE (default /var/cache/vhost-mq), JOBS (nproc).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-frag=$here/kernel.config
+kind=${1:-debug}
+case $kind in
+debug) frag=$here/kernel.config ;;
+e2e) frag=$(dirname "$here")/qemu-glue/e2e-kernel.config ;;
+*) echo "usage: $0 [debug|e2e]" >&2; exit 2 ;;
+esac
 tar=/usr/src/linux-source-6.1.tar.xz
 [ -r "$tar" ] || { echo "build-kernel: $tar missing: run 'make deps'" >&2; exit 1; }
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 key=$( (echo "$srcver"; cat "$frag" "$0") | sha256sum | cut -c1-12)
-cache=${VMQ_CACHE:-/var/cache/vhost-mq}/debug-kernel-$key
+cache=${VMQ_CACHE:-/var/cache/vhost-mq}/$kind-kernel-$key
 jobs=${JOBS:-$(nproc)}
 
 if [ -r "$cache/env" ]; then
@@ -26,7 +35,7 @@ if [ -r "$cache/env" ]; then
 	exit 0
 fi
 
-log() { echo "[debug-kernel] $*" >&2; }
+log() { echo "[$kind-kernel] $*" >&2; }
 mkdir -p "$cache"
 if [ ! -r "$cache/src/.extracted" ]; then
 	log "extracting linux-source $srcver into $cache/src"
@@ -59,9 +68,14 @@ if [ ! -r .config ] || [ ! -r .config-merged ]; then
 	touch .config-merged
 fi
 log "building with $jobs jobs (the first build takes a while; later runs reuse it)"
-make -s -j"$jobs" bzImage modules >&2
 rm -rf "$cache/mods"
-make -s INSTALL_MOD_PATH="$cache/mods" INSTALL_MOD_STRIP=1 modules_install >&2
+mkdir -p "$cache/mods"
+if grep -q '^CONFIG_MODULES=y' .config; then
+	make -s -j"$jobs" bzImage modules >&2
+	make -s INSTALL_MOD_PATH="$cache/mods" INSTALL_MOD_STRIP=1 modules_install >&2
+else
+	make -s -j"$jobs" bzImage >&2
+fi
 kver=$(make -s kernelrelease)
 cat >"$cache/env.tmp" <<ENV
 DBG_KVER='$kver'

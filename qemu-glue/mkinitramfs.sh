@@ -2,7 +2,8 @@
 # mkinitramfs.sh KVER OUT [INIT [MODULE...]]: build an initramfs: static
 # busybox, INIT as /init (default: the rig's vm-init.sh), and MODULE...
 # with their dependencies, loaded in order by /init from /boot-modules
-# (default: the virtio/9p modules needed to mount the host's root).
+# (default: the virtio/9p modules needed to mount the host's root; "-":
+# none, for a kernel that has them built in).
 # INITRAMFS_BINS="/usr/sbin/ethtool ...": also those programs, with the
 # shared libraries ldd names for them, at their own paths (and one outside
 # the system's folders also as /bin/NAME).
@@ -37,7 +38,8 @@ cp "$init" "$stage/init"
 chmod 755 "$stage/init"
 
 : >"$stage/boot-modules"
-for path in $("$here/moddeps.sh" "$kver" "$@"); do
+[ "$*" = - ] && set --
+for path in ${1:+$("$here/moddeps.sh" "$kver" "$@")}; do
 	name=$(basename "$path")
 	cp "$path" "$stage/lib/modules/$name"
 	echo "$name" >>"$stage/boot-modules"
