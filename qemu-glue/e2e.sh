@@ -1,6 +1,6 @@
 #!/bin/sh
-# e2e.sh [-a ACCEL] [-d DEVICE] [-i IOMMU] [-l] [-m MODE] [-n] [-p] [-R] [-q PAIRS] [-s "STAGES"] [-t SECONDS]: an unmodified
-# QEMU, started through vhost-mq-qemu (or by libvirt: -l), boots a guest (the rig's Debian
+# e2e.sh [-a ACCEL] [-d DEVICE] [-i IOMMU] [-k KERNEL] [-l] [-m MODE] [-n] [-p] [-R] [-q PAIRS] [-s "STAGES"] [-t SECONDS]: an unmodified
+# QEMU, started through vhost-mq-qemu (or by libvirt: -l), boots a guest (a
 # kernel, an initramfs of busybox, ethtool, ip and iperf3, a 9p share for
 # the script and the results) with a PAIRS-queue virtio-net (mq=on) on a multiqueue tap served
 # by DEVICE (/dev/vhost-mq, or /dev/vhost-net as the reference). The guest
@@ -25,7 +25,11 @@
 # <backend vhost=DEVICE/> (compat mode; qemu-glue/libvirt-domain.sh; the
 # daemons started by qemu-glue/libvirt-up.sh); the guest stays up until
 # `virsh destroy`, which must leave no fd, worker, tap or module
-# reference behind. -R: device mode without the
+# reference behind. KERNEL: "builtin" (the default once `make e2e-kernel`
+# has built it: build/e2e-bzImage, linux-source-6.1 with what the guest
+# needs built in, qemu-glue/e2e-kernel.config, which boots in a fraction
+# of the time) or "debian" (the rig's own Debian kernel, its modules
+# loaded from the initramfs). -R: device mode without the
 # system_reset (the stages, stop/cont and the kill only). Prints TAP lines, then a
 # per-pair table per stage. Runs inside the rig VM, as root. Link-local
 # addresses only: 169.254.77.1 (the VM's tap) and .2 (the guest).
@@ -45,11 +49,16 @@ mq=on
 packed=off
 reset=on
 launch=wrapper
-while getopts a:d:i:lm:npRq:s:t: o; do
+kernel=builtin
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+[ -e "$top/build/e2e-bzImage" ] || kernel=debian
+while getopts a:d:i:k:lm:npRq:s:t: o; do
 	case $o in
 	a) accel=$OPTARG ;;
 	d) dev=$OPTARG ;;
 	i) iommu=$OPTARG ;;
+	k) kernel=$OPTARG ;;
 	l) launch=libvirt ;;
 	m) mode=$OPTARG ;;
 	n) mq=off ;;
@@ -58,12 +67,10 @@ while getopts a:d:i:lm:npRq:s:t: o; do
 	q) pairs=$OPTARG ;;
 	s) stages=$OPTARG ;;
 	t) secs=$OPTARG ;;
-	*) echo "usage: $0 [-a ACCEL] [-d DEVICE] [-i none|viommu|platform] [-l] [-m compat|device] [-n] [-p] [-R] [-q PAIRS] [-s STAGES] [-t SECONDS]" >&2
+	*) echo "usage: $0 [-a ACCEL] [-d DEVICE] [-i none|viommu|platform] [-k builtin|debian] [-l] [-m compat|device] [-n] [-p] [-R] [-q PAIRS] [-s STAGES] [-t SECONDS]" >&2
 	   exit 2 ;;
 	esac
 done
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
 kver=$(uname -r)
 W=$(mktemp -d "${E2E_DIR:-/tmp}/e2e.XXXXXX")
 S=$W/share
@@ -287,7 +294,14 @@ stage_table() {
 }
 
 # `make` builds the guest's initramfs; built here only if it has not
-initrd=$top/build/e2e-guest-$kver.cpio.gz
+case $kernel in
+builtin)
+	image=$top/build/e2e-bzImage initrd=$top/build/e2e-guest-builtin.cpio.gz
+	[ -e "$image" ] && [ -e "$initrd" ] ||
+		{ echo "e2e.sh: -k builtin needs 'make e2e-kernel'" >&2; exit 2; } ;;
+debian) image=/boot/vmlinuz-$kver initrd=$top/build/e2e-guest-$kver.cpio.gz ;;
+*) echo "e2e.sh: -k builtin or debian" >&2; exit 2 ;;
+esac
 if [ ! -e "$initrd" ]; then
 	echo "# $name: building the guest's initramfs"
 	initrd=$W/guest.cpio.gz
@@ -356,15 +370,17 @@ wait_for \$S/go
 # the payload from RAM, not through 9p
 cp \$S/payload /tmp/payload
 # transfers both ways, over and over, across the changes, every byte
-# checked (vhost-mq-xfer: one TCP stream, all of it, then close)
+# checked (vhost-mq-xfer: one TCP stream, all of it, then close); a pause
+# after each, or checking them takes the guest's whole CPU from the stages
 ( while [ ! -e \$S/stop ]; do
 	$gxfer send $vmip 5204 /tmp/payload >/dev/null 2>&1
-	sleep 1
+	sleep 2
   done ) &
 ( while [ ! -e \$S/stop ]; do
 	if $gxfer recv 5203 /tmp/got >/dev/null 2>&1; then
 		verify /tmp/got >>\$S/sums.guest
 	fi
+	sleep 2
   done ) &
 busybox ping -i 1 $vmip >\$S/ping.log 2>&1 &
 ping=\$!
@@ -435,7 +451,7 @@ if [ $launch = libvirt ]; then
 	. "$here/libvirt-domain.sh"
 	# QEMU runs as libvirt-qemu: it reads the kernel and writes the
 	# console and the share (libvirt's DAC labelling chowns the files)
-	cp "/boot/vmlinuz-$kver" "$W/vmlinuz" && cp "$initrd" "$W/initrd" || exit 1
+	cp "$image" "$W/vmlinuz" && cp "$initrd" "$W/initrd" || exit 1
 	chmod 0755 "$W" && chmod 0777 "$S"
 	libvirt_domain "$dom" "$W" "$tap" "$pairs" "$dev" >"$W/domain.xml"
 	virsh -q create "$W/domain.xml" >"$W/virsh.log" 2>&1
@@ -452,13 +468,13 @@ if [ $launch = libvirt ]; then
 	grep -q "$tap .*virtio *02:00:00:00:77:02" "$W/domiflist"
 	check $? "virsh domiflist: $(tr -s ' ' <"$W/domiflist")"
 else
-echo "# $name: starting QEMU ($accel) through vhost-mq-qemu, $pairs queue pairs"
+echo "# $name: starting QEMU ($accel, $kernel kernel) through vhost-mq-qemu, $pairs queue pairs"
 # shellcheck disable=SC2086 # $wrap, $reboot: none or several arguments
 "$top/build/vhost-mq-qemu" $wrap --device "$dev" qemu-system-x86_64 \
 	-accel "$accel" -cpu max -smp 2 -m 1024 -nodefaults \
 	-display none $reboot -nic none $machine \
 	-monitor "unix:$W/mon,server=on,wait=off" \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+	-kernel "$image" -initrd "$initrd" \
 	-append "console=ttyS0 quiet panic=-1 $append" \
 	-serial "file:$W/console.log" \
 	-virtfs "local,path=$S,mount_tag=share,security_model=none,multidevs=remap" \
@@ -496,6 +512,9 @@ fi
 pids="$pids $!"
 touch "$S/go"
 
+# device mode: stop/cont in the stage before the last
+set -- $stages
+stopstage=$(($# - 1))
 i=0
 for c in $stages; do
 	i=$((i + 1))
@@ -504,7 +523,7 @@ for c in $stages; do
 	[ "$dev" = /dev/vhost-mq ] && module_counters >"$W/mod$i.before"
 	progress "stage $i: traffic on $c pairs"
 	touch "$S/stage$i.go"
-	if [ "$mode" = device ] && [ "$i" = 4 ]; then
+	if [ "$mode" = device ] && [ "$i" = "$stopstage" ]; then
 		# QEMU's stop resets the device and reads the ring bases; cont
 		# starts it again and does not resend the guest's pair count:
 		# the guest's choice must hold without it

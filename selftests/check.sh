@@ -82,7 +82,7 @@ cp "$vmjob"/tap/*.tap "$results/" 2>/dev/null
 
 echo "== end-to-end: a QEMU guest with 4 queue pairs, in device mode, in compat mode, behind a vIOMMU (VM)"
 e2ejob=$results/e2e
-if VM_TIMEOUT=4500 VM_JOBDIR=$e2ejob qemu-glue/vm-run.sh 'selftests/run-e2e.sh'; then
+if VM_TIMEOUT=3000 VM_JOBDIR=$e2ejob qemu-glue/vm-run.sh 'selftests/run-e2e.sh'; then
 	tap_line "$results" rig-e2e ok "end-to-end VM run: no hang, no panic, kernel log clean"
 else
 	tap_line "$results" rig-e2e "not ok" "end-to-end VM run: see the [rig] FAIL lines above"
