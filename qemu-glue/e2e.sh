@@ -52,7 +52,8 @@ launch=wrapper
 kernel=builtin
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
-[ -e "$top/build/e2e-bzImage" ] || kernel=debian
+[ -e "$top/build/e2e-bzImage" ] && [ -e "$top/build/e2e-guest-builtin.cpio.gz" ] ||
+	kernel=debian
 while getopts a:d:i:k:lm:npRq:s:t: o; do
 	case $o in
 	a) accel=$OPTARG ;;
@@ -72,6 +73,14 @@ while getopts a:d:i:k:lm:npRq:s:t: o; do
 	esac
 done
 kver=$(uname -r)
+case $kernel in
+builtin)
+	image=$top/build/e2e-bzImage initrd=$top/build/e2e-guest-builtin.cpio.gz
+	[ -e "$image" ] && [ -e "$initrd" ] ||
+		{ echo "e2e.sh: -k builtin needs 'make e2e-kernel'" >&2; exit 2; } ;;
+debian) image=/boot/vmlinuz-$kver initrd=$top/build/e2e-guest-$kver.cpio.gz ;;
+*) echo "e2e.sh: -k builtin or debian" >&2; exit 2 ;;
+esac
 W=$(mktemp -d "${E2E_DIR:-/tmp}/e2e.XXXXXX")
 S=$W/share
 mkdir -p "$S"
@@ -294,14 +303,6 @@ stage_table() {
 }
 
 # `make` builds the guest's initramfs; built here only if it has not
-case $kernel in
-builtin)
-	image=$top/build/e2e-bzImage initrd=$top/build/e2e-guest-builtin.cpio.gz
-	[ -e "$image" ] && [ -e "$initrd" ] ||
-		{ echo "e2e.sh: -k builtin needs 'make e2e-kernel'" >&2; exit 2; } ;;
-debian) image=/boot/vmlinuz-$kver initrd=$top/build/e2e-guest-$kver.cpio.gz ;;
-*) echo "e2e.sh: -k builtin or debian" >&2; exit 2 ;;
-esac
 if [ ! -e "$initrd" ]; then
 	echo "# $name: building the guest's initramfs"
 	initrd=$W/guest.cpio.gz

@@ -17,7 +17,7 @@ mkdir -p "$results"
 for dev in /dev/vhost-mq /dev/vhost-net; do
 	echo "[rig] test script e2e libvirt $dev"
 	TAP_TIMEOUT=900 tap_run "$results" "libvirt-$(basename "$dev")" \
-		sh qemu-glue/e2e.sh -l -d "$dev" -q 4 -s "1 2 4 3 1"
+		sh qemu-glue/e2e.sh -l -k debian -d "$dev" -q 4 -s "1 2 4 3 1"
 done
 echo "[rig] test script libvirt_limits"
 TAP_TIMEOUT=600 tap_run "$results" libvirt-limits sh selftests/libvirt_limits.sh
